@@ -1,0 +1,52 @@
+"""Settings, read once from the environment (``LISTINGGUARD_*``) and overridable in tests."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_RULES_DIR = PACKAGE_DIR / "rules" / "default"
+DEFAULT_POLICY_PATH = PACKAGE_DIR / "policy" / "default.yaml"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure, with defaults that run the embedded demo.
+
+    The database defaults to an SQLite file under ``home`` so that nothing needs to be installed;
+    production deployments point ``LISTINGGUARD_DATABASE_URL`` at PostgreSQL.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LISTINGGUARD_", extra="ignore")
+
+    home: Path = Field(default=Path(".listingguard"), description="Directory for the SQLite file and models.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; defaults to an SQLite file in `home`."
+    )
+    model_dir: Path | None = Field(default=None, description="Model directory used for scoring.")
+    rules_dir: Path = Field(default=DEFAULT_RULES_DIR, description="Directory of rule-set YAML files.")
+    policy_path: Path = Field(default=DEFAULT_POLICY_PATH, description="Policy YAML file.")
+    max_batch: int = Field(default=1000, ge=1, description="Largest batch accepted by POST /v1/listings.")
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024, description="Largest request body.")
+    secret_key: str = Field(default="", description="Signs session cookies; generated and kept in `home` if empty.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _blank_is_default(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL actually used: the configured one, or the SQLite file in ``home``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'listingguard.db').as_posix()}"
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (cached; tests clear the cache or override the dependency)."""
+    return Settings()
