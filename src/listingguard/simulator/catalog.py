@@ -225,6 +225,12 @@ DESCRIPTION_JA = (
     "状態は写真でご確認ください。",
     "週末の発送になります。",
     "国内正規店で購入しました。",
+    "匿名配送で発送します。",
+    "手渡しも可能です。",
+    "海外から取り寄せました。",
+    "箱はありません。",
+    "コメントからお気軽にどうぞ。",
+    "リピーター様には割引します。",
 )
 DESCRIPTION_EN = (
     "Thanks for looking.",
@@ -239,4 +245,10 @@ DESCRIPTION_EN = (
     "Price is firm.",
     "Minor scratches, see photos.",
     "Happy to answer questions.",
+    "Anonymous shipping available.",
+    "Can meet in person.",
+    "Imported from overseas.",
+    "No box.",
+    "Message me with any questions.",
+    "Discount for repeat buyers.",
 )

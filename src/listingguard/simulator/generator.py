@@ -33,7 +33,12 @@ from listingguard.simulator.topics import (
     TopicSpec,
 )
 
-REPEAT_OFFENDERS = tuple(f"s9{n:04d}" for n in range(120))
+
+def repeat_offenders(topic: str) -> tuple[str, ...]:
+    """The small pool of sellers who list violations of ``topic`` again and again."""
+    index = list(TOPICS).index(topic)
+    return tuple(f"s9{index}{n:03d}" for n in range(15))
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +121,9 @@ class _DayGenerator:
         seconds = self.rng.randrange(86400)
         return datetime.combine(day, time(0, 0), tzinfo=UTC) + timedelta(seconds=seconds)
 
-    def seller(self, offender: bool) -> str:
-        if offender and self.rng.random() < 0.4:
-            return self.rng.choice(REPEAT_OFFENDERS)
+    def seller(self, topic: str | None) -> str:
+        if topic is not None and self.rng.random() < 0.3:
+            return self.rng.choice(repeat_offenders(topic))
         return f"s{self.rng.randrange(60000):05d}"
 
     def sentences(self, lang: str, k: int) -> list[str]:
@@ -141,8 +146,10 @@ class _DayGenerator:
 
     # -- benign ----------------------------------------------------------------------------------------
     def benign(self) -> dict[str, Any]:
+        return self.benign_in(catalog.CATEGORIES[self.rng.choice(self.category_names)])
+
+    def benign_in(self, category: catalog.Category) -> dict[str, Any]:
         rng = self.rng
-        category = catalog.CATEGORIES[rng.choice(self.category_names)]
         lang = self.lang()
         item = rng.choice(category.items_ja if lang == "ja" else category.items_en)
         brand = rng.choice(category.brands) if category.brands and rng.random() < 0.6 else None
@@ -159,7 +166,7 @@ class _DayGenerator:
         )
         return self.record(
             title=title, description=description, price=category.median_price * factor, category=category.name,
-            brand=brand, condition=condition, seller=self.seller(False), truth=[], kind="benign", lang=lang,
+            brand=brand, condition=condition, seller=self.seller(None), truth=[], kind="benign", lang=lang,
         )
 
     def decoy(self) -> dict[str, Any]:
@@ -182,7 +189,7 @@ class _DayGenerator:
         price = category.median_price * self.loguniform(*decoy.price_factor)
         return self.record(
             title=self.fill(decoy.title, values), description=description, price=price, category=category.name,
-            brand=brand, condition=condition, seller=self.seller(False), truth=[], kind=f"decoy:{topic.name}",
+            brand=brand, condition=condition, seller=self.seller(None), truth=[], kind=f"decoy:{topic.name}",
             lang=lang,
         )
 
@@ -202,6 +209,8 @@ class _DayGenerator:
     def violation(self, topic_name: str) -> dict[str, Any]:
         rng = self.rng
         spec = TOPICS[topic_name]
+        if rng.random() < spec.hidden_share:
+            return self.hidden_violation(spec)
         lang = self.lang()
         keywordless = rng.random() < spec.keywordless_share
         term, wave_day = ("", -1) if keywordless else self.term(spec, lang)
@@ -240,9 +249,15 @@ class _DayGenerator:
         title, description = self.violation_text(spec, lang, values, keywordless, condition)
         return self.record(
             title=title, description=description, price=price, category=category.name, brand=brand,
-            condition=condition, seller=self.seller(True), truth=[topic_name], kind="violation", lang=lang,
+            condition=condition, seller=self.seller(topic_name), truth=[topic_name], kind="violation", lang=lang,
             extra={"disguise": how, "term": term, "wave_day": wave_day, "keywordless": keywordless},
         )
+
+    def hidden_violation(self, spec: TopicSpec) -> dict[str, Any]:
+        """A violation whose text reads like an ordinary listing: only the photos would show it."""
+        raw = self.benign_in(catalog.CATEGORIES[self.rng.choice(spec.categories)])
+        raw.update(seller_id=self.seller(spec.name), truth=[spec.name], kind="violation", extra={"disguise": "hidden", "term": "", "wave_day": -1, "keywordless": True})
+        return raw
 
     def violation_text(
         self, spec: TopicSpec, lang: str, values: dict[str, str], keywordless: bool, condition: str
@@ -261,11 +276,19 @@ class _DayGenerator:
             )
             return title.strip(), description
         title = self.fill(rng.choice(titles), values)
-        picked = rng.sample(descriptions, k=min(2, len(descriptions)))
+        if rng.random() < 0.3:  # the title looks ordinary; only the description gives it away
+            category = catalog.CATEGORIES[rng.choice(spec.categories)]
+            tags = catalog.TITLE_TAGS_JA if lang == "ja" else catalog.TITLE_TAGS_EN
+            item = rng.choice(category.items_ja if lang == "ja" else category.items_en)
+            title = f"{rng.choice(tags)} {values.get('brand', '')} {item}"
+        with_term = [d for d in descriptions if "{term}" in d] or list(descriptions)
+        picked = [rng.choice(with_term)]
+        if rng.random() < 0.5:
+            picked.append(rng.choice([d for d in descriptions if d not in picked] or descriptions))
         description = " ".join(
-            [self.condition_sentence(condition, lang), *(self.fill(d, values) for d in picked), *self.sentences(lang, 1)]
+            [self.condition_sentence(condition, lang), *(self.fill(d, values) for d in picked), *self.sentences(lang, rng.randint(1, 3))]
         )
-        return title.strip(), description
+        return " ".join(title.split()), description
 
     # -- records ---------------------------------------------------------------------------------------
     def record(

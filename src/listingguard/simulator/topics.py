@@ -47,6 +47,7 @@ class TopicSpec:
     price_factor: tuple[float, float]
     decoys: tuple[Decoy, ...]
     keywordless_share: float = 0.0  # share written without any topic word (only price or context betrays it)
+    hidden_share: float = 0.1  # share whose text looks entirely benign (the photos show the violation)
 
 
 ARTISTS = ("嵐", "King Gnu", "YOASOBI", "Mrs. GREEN APPLE", "BTS", "Ado", "Taylor Swift", "Official髭男dism")
@@ -120,7 +121,7 @@ TOPICS: dict[str, TopicSpec] = {
                 "Shipped from overseas, no receipt.",
                 "No authenticity card.",
             ),
-            price_factor=(0.03, 0.2),
+            price_factor=(0.08, 0.8),
             decoys=(
                 Decoy("{brand} {item} 正規品 鑑定済み", "国内正規店で購入しました。鑑定済みです。", "bags", "ja", (1.2, 3.0)),
                 Decoy("{brand} {item} 本物保証", "百貨店で購入しました。レシートあります。", "wallets", "ja", (1.2, 3.0)),
@@ -267,7 +268,7 @@ TOPICS: dict[str, TopicSpec] = {
             titles_en=("{artist} concert tickets x2 {term}", "{artist} tickets {term}", "{artist} live {term}"),
             descriptions_ja=("定価{face}円のチケットです。", "{term}です。電子チケットを分配します。", "同行者の方の本人確認はありません。"),
             descriptions_en=("Face value {face} yen.", "{term}, e-tickets transferred.", "No ID check for the second ticket."),
-            price_factor=(2.5, 8.0),
+            price_factor=(1.3, 5.0),
             decoys=(
                 Decoy("{artist} チケット 定価でお譲りします", "行けなくなったので定価でお譲りします。", "tickets", "ja", (0.8, 1.1)),
                 Decoy("チケットホルダー 推し活", "チケットを入れるホルダーです。", "tickets", "ja", (0.1, 0.3)),
@@ -289,7 +290,7 @@ TOPICS: dict[str, TopicSpec] = {
             titles_en=("{item} {term}", "{term} {item}", "{item} new {term}"),
             descriptions_ja=("{term}のため、この価格です。", "今すぐ必要な方へ。", "新品未開封です。"),
             descriptions_en=("{term}, hence the price.", "For anyone who needs it now.", "Sealed."),
-            price_factor=(6.0, 20.0),
+            price_factor=(3.0, 15.0),
             decoys=(),
             keywordless_share=0.4,
         ),

@@ -1,0 +1,175 @@
+"""Multi-pattern matching: find every keyword and pattern of a rule set in one pass over a text.
+
+A rule set holds thousands of keywords, exceptions and brand aliases. Matching them one by one would cost
+thousands of scans per listing, so all of them are compiled into one automaton. Three engines implement the
+same interface; ``bench/rule_matching.py`` measures them and the fastest is the default (see
+``docs/benchmarks.md``):
+
+* :class:`RegexMatcher` - Python's ``re`` with one alternation (the baseline);
+* :class:`AhoCorasickMatcher` - ``pyahocorasick`` for literals, ``re`` for the few regex patterns;
+* :class:`HyperscanMatcher` - Intel Hyperscan (SIMD automata) for literals and regex patterns together.
+
+All return ``(pattern_index, start, end)`` triples with character offsets into the text, for every
+occurrence (overlapping occurrences included), sorted by ``(start, pattern_index)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import ahocorasick
+import hyperscan
+
+from listingguard.errors import Invalid
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A literal keyword or a regular expression, both applied to normalised text."""
+
+    text: str
+    is_regex: bool = False
+
+
+Match = tuple[int, int, int]
+
+
+class Matcher(Protocol):
+    """Finds every occurrence of every pattern."""
+
+    name: str
+
+    def find(self, text: str) -> list[Match]: ...
+
+
+class RegexMatcher:
+    """One ``re`` alternation inside a lookahead, tried at every position.
+
+    Finds overlapping occurrences that start at different positions, but at one position only the first
+    alternative that matches (longest literal first); good enough as a baseline, which is its role.
+    """
+
+    name = "re"
+
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        order = sorted(range(len(patterns)), key=lambda i: (patterns[i].is_regex, -len(patterns[i].text)))
+        self._index = {f"p{i}": i for i in order}
+        alternatives = [
+            f"(?P<p{i}>{patterns[i].text if patterns[i].is_regex else re.escape(patterns[i].text)})" for i in order
+        ]
+        self._regex = re.compile("(?=(?:" + "|".join(alternatives) + "))") if alternatives else None
+
+    def find(self, text: str) -> list[Match]:
+        if self._regex is None:
+            return []
+        out: list[Match] = []
+        for match in self._regex.finditer(text):
+            name = match.lastgroup
+            if name is not None:
+                out.append((self._index[name], match.start(name), match.end(name)))
+        return out
+
+
+class AhoCorasickMatcher:
+    """An Aho-Corasick automaton over the literals; regex patterns run separately with ``re``."""
+
+    name = "aho-corasick"
+
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        self._automaton: ahocorasick.Automaton | None = None
+        literals = [(i, p.text) for i, p in enumerate(patterns) if not p.is_regex]
+        if literals:
+            automaton = ahocorasick.Automaton()
+            by_text: dict[str, list[int]] = {}
+            for i, text in literals:
+                by_text.setdefault(text, []).append(i)
+            for text, ids in by_text.items():
+                automaton.add_word(text, (len(text), tuple(ids)))
+            automaton.make_automaton()
+            self._automaton = automaton
+        self._regexes = [(i, re.compile(p.text)) for i, p in enumerate(patterns) if p.is_regex]
+
+    def find(self, text: str) -> list[Match]:
+        out: list[Match] = []
+        if self._automaton is not None:
+            for end, (length, ids) in self._automaton.iter(text):
+                start = end - length + 1
+                out.extend((i, start, end + 1) for i in ids)
+        for i, regex in self._regexes:
+            out.extend((i, m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start())
+        out.sort(key=lambda m: (m[1], m[0]))
+        return out
+
+
+class HyperscanMatcher:
+    """One Hyperscan database for literals and regex patterns; offsets converted from UTF-8 bytes."""
+
+    name = "hyperscan"
+
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        self._db: hyperscan.Database | None = None
+        if not patterns:
+            return
+        expressions = [p.text.encode("utf-8") if p.is_regex else re.escape(p.text).encode("utf-8") for p in patterns]
+        flags = [hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP] * len(patterns)
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        try:
+            db.compile(expressions=expressions, ids=list(range(len(patterns))), elements=len(patterns), flags=flags)
+        except hyperscan.error as exc:
+            raise Invalid(f"the rule set has a pattern Hyperscan cannot compile: {exc}") from exc
+        self._db = db
+        self._scratch = hyperscan.Scratch(db)
+
+    def find(self, text: str) -> list[Match]:
+        if self._db is None:
+            return []
+        data = text.encode("utf-8")
+        raw: list[tuple[int, int, int]] = []
+
+        def on_match(pattern_id: int, start: int, end: int, _flags: int, _ctx: object) -> None:
+            raw.append((pattern_id, start, end))
+
+        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        if not raw:
+            return []
+        if len(data) == len(text):  # ASCII: byte offsets are character offsets
+            out = raw
+        else:
+            char_at = _byte_to_char(text, len(data))
+            out = [(i, char_at[s], char_at[e]) for i, s, e in raw]
+        out = [m for m in out if m[2] > m[1]]
+        out.sort(key=lambda m: (m[1], m[0]))
+        return out
+
+
+def _byte_to_char(text: str, n_bytes: int) -> list[int]:
+    """For every UTF-8 byte offset that starts a character (and the end), the character offset."""
+    table = [0] * (n_bytes + 1)
+    pos = 0
+    for ci, ch in enumerate(text):
+        width = len(ch.encode("utf-8"))
+        for b in range(width):
+            table[pos + b] = ci
+        pos += width
+    table[n_bytes] = len(text)
+    return table
+
+
+ENGINES: dict[str, type[RegexMatcher] | type[AhoCorasickMatcher] | type[HyperscanMatcher]] = {
+    "re": RegexMatcher,
+    "aho-corasick": AhoCorasickMatcher,
+    "hyperscan": HyperscanMatcher,
+}
+DEFAULT_ENGINE = "aho-corasick"
+
+
+def build_matcher(patterns: Sequence[Pattern], engine: str = DEFAULT_ENGINE) -> Matcher:
+    """Compile ``patterns`` with the named engine."""
+    try:
+        cls = ENGINES[engine]
+    except KeyError:
+        raise Invalid(f"unknown matching engine {engine!r}; choose one of {', '.join(ENGINES)}") from None
+    return cls(patterns)

@@ -1,0 +1,50 @@
+"""Japanese word tokenisers, as an optional alternative to character n-grams.
+
+Character n-grams need no dictionary and cope with misspellings; a morphological analyser splits
+Japanese into words, which can help where word boundaries carry meaning. ``bench/tokenizers.py`` measures
+whether adding words beats character n-grams alone on the simulator; the result is in
+``docs/benchmarks.md``. Both analysers ship their dictionaries in their wheels (nothing is downloaded).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import fugashi
+from sudachipy import dictionary as sudachi_dictionary
+from sudachipy import tokenizer as sudachi_tokenizer
+
+from listingguard.errors import Invalid
+
+Tokenizer = Callable[[str], list[str]]
+
+
+@functools.cache
+def _sudachi() -> Tokenizer:
+    tok = sudachi_dictionary.Dictionary(dict="core").create()
+    mode = sudachi_tokenizer.Tokenizer.SplitMode.C
+
+    def split(text: str) -> list[str]:
+        return [m.surface() for m in tok.tokenize(text, mode) if not m.surface().isspace()]
+
+    return split
+
+
+@functools.cache
+def _fugashi() -> Tokenizer:
+    tagger = fugashi.Tagger()
+
+    def split(text: str) -> list[str]:
+        return [w.surface for w in tagger(text)]
+
+    return split
+
+
+def get_tokenizer(name: str) -> Tokenizer:
+    """Return the word tokeniser called ``name`` (``sudachi`` or ``fugashi``), loading it once."""
+    if name == "sudachi":
+        return _sudachi()
+    if name == "fugashi":
+        return _fugashi()
+    raise Invalid(f"unknown tokenizer {name!r}; use char, sudachi or fugashi")
