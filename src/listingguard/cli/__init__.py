@@ -1,0 +1,28 @@
+"""The ``listingguard`` command line. Every command has ``--help``; errors exit non-zero with one line."""
+
+from __future__ import annotations
+
+import typer
+
+from listingguard.cli import data, demo, models, server
+
+app = typer.Typer(
+    name="listingguard",
+    help="Content moderation for second-hand marketplaces: rules, one ML detector per topic, human review.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("demo")(demo.demo)
+app.command("simulate")(data.simulate)
+app.command("ingest")(data.ingest)
+app.command("train")(models.train)
+app.command("score")(models.score)
+app.command("evaluate")(models.evaluate)
+app.command("serve")(server.serve)
+app.command("migrate")(server.migrate)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

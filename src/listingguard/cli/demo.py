@@ -1,0 +1,132 @@
+"""The demo: a simulated marketplace moderated end to end on the embedded database."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.panel import Panel
+
+from listingguard.app import create_app
+from listingguard.cli.common import console, count_progress, handle_errors, settings_with, truth_matrix
+from listingguard.cli.models import print_report
+from listingguard.db import get_engine, migrate, session_scope
+from listingguard.detection.training import DataSource, TrainingConfig, file_sha256, train
+from listingguard.evaluation import plots
+from listingguard.evaluation.report import evaluate, score_for_evaluation
+from listingguard.listings.batch import ListingBatch
+from listingguard.listings.io import read_listings, write_jsonl
+from listingguard.screening.flows import ingest_and_screen
+from listingguard.screening.loader import load_screener
+from listingguard.simulator.generator import SimulationConfig, simulate_day
+
+
+TRY_LISTING = json.dumps(
+    {"id": "try-1", "title": "ルイヴィトン 長財布 N級品", "price": 3000, "category": "wallets",
+     "condition": "new", "seller_id": "s1", "created_at": "2026-11-27T10:00:00Z"},
+    ensure_ascii=False,
+)
+
+
+@handle_errors
+def demo(
+    days: Annotated[int, typer.Option(min=6, max=365, help="Days to simulate; all but the last 5 train the model.")] = 30,
+    per_day: Annotated[int, typer.Option("--per-day", min=200, max=100_000, help="Listings per day.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Simulator seed.")] = 7,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the API and moderator UI.")] = 8000,
+    serve: Annotated[bool, typer.Option(help="Keep serving the API after the summary (Ctrl-C to stop).")] = True,
+) -> None:
+    """Simulate a marketplace, train detectors, moderate new listings, report, and serve the API.
+
+    Everything runs on SQLite under LISTINGGUARD_HOME (default ./.listingguard/demo); no server to install.
+    The data is SYNTHETIC (the built-in simulator), so the numbers illustrate the system, not a real market.
+    """
+    started = time.monotonic()
+    base = settings_with()
+    home = base.home / "demo"
+    if home.exists():
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    settings = base.model_copy(update={"home": home, "database_url": None, "model_dir": home / "model"})
+    test_days = 5
+    train_days = days - test_days
+    config = SimulationConfig(days=days, per_day=per_day, seed=seed)
+    train_path, test_path = home / "train.jsonl", home / "new_listings.jsonl"
+
+    console.rule("[bold]1. simulate a marketplace (synthetic data)")
+    train_records, test_records = [], []
+    with count_progress() as progress:
+        task = progress.add_task("simulating days", total=days)
+        for day in range(days):
+            records = sorted(simulate_day(config, day), key=lambda r: r["created_at"])
+            (train_records if day < train_days else test_records).extend(records)
+            progress.advance(task)
+    write_jsonl(train_path, train_records)
+    write_jsonl(test_path, test_records)
+    console.print(f"{len(train_records):,} labelled listings from days 1–{train_days} → {train_path}")
+    console.print(f"{len(test_records):,} new listings from days {train_days + 1}–{days} → {test_path}")
+
+    console.rule(f"[bold]2. train one detector per topic on days 1–{train_days}")
+    batch = ListingBatch.from_records(train_records)
+    with console.status("training") as status:
+        model = train(
+            batch,
+            TrainingConfig(author="demo", refit=False),
+            sources=[DataSource("file", str(train_path), file_sha256(train_path), len(train_records))],
+            progress=lambda msg: status.update(msg),
+        )
+    model.save(settings.model_dir)  # type: ignore[arg-type]
+    console.print(f"model {model.version} ({len(model.topics)} topics) → {settings.model_dir}")
+
+    console.rule(f"[bold]3. moderate days {train_days + 1}–{days} into the database (SQLite)")
+    url = settings.resolved_database_url
+    migrate(url)
+    engine = get_engine(url)
+    screener = load_screener(settings)
+    with count_progress() as progress:
+        task = progress.add_task("ingesting and screening", total=len(test_records))
+        for chunk in read_listings(test_path, chunk_size=1000, known_topics=screener.topics):
+            with session_scope(engine) as session:
+                ingest_and_screen(session, screener=screener, listings=chunk.listings)
+            progress.advance(task, len(chunk.listings))
+
+    console.rule("[bold]4. how well did it do? (against the simulator's ground truth)")
+    test_listings = [x for chunk in read_listings(test_path) for x in chunk.listings]
+    test_batch = ListingBatch.from_listings(test_listings)
+    truth, truth_name = truth_matrix(test_batch, screener.topics, [x.meta for x in test_listings], "simulator")
+    scored = score_for_evaluation(screener, test_batch, truth, screener.topics)
+    report = evaluate(scored)
+    report["truth"] = truth_name
+    report_dir = home / "report"
+    report_dir.mkdir()
+    (report_dir / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    plots.pr_curves(scored, report_dir / "pr_curves.png")
+    plots.coverage_bars(report, report_dir / "coverage.png")
+    plots.reliability_diagrams(report, report_dir / "reliability.png")
+    print_report(report)
+    elapsed = time.monotonic() - started
+
+    base_url = f"http://127.0.0.1:{port}"
+    console.print(
+        Panel.fit(
+            f"set-up finished in {elapsed:.0f} s\n\n"
+            f"report and plots   {report_dir}\n"
+            f"model and lineage  {settings.model_dir / 'manifest.json'}\n"
+            f"database           {url}\n"
+            f"API docs           {base_url}/docs\n\n"
+            "next: listingguard --help, docs/commands.md",
+            title="listingguard demo",
+        )
+    )
+    console.print("try the API while it runs:")
+    console.print(
+        f"  curl -s {base_url}/v1/listings -H 'content-type: application/json' -d '{TRY_LISTING}'", soft_wrap=True
+    )
+    if serve:
+        console.print(f"serving on {base_url} — press Ctrl-C to stop")
+        uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")

@@ -1,0 +1,158 @@
+"""HTTP routes for listings: submit (one or a batch) and look up."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from listingguard.deps import AppSettings, CurrentScreener, DbSession
+from listingguard.errors import Invalid, TooLarge
+from listingguard.listings import service
+from listingguard.listings.io import check_topics, validation_errors
+from listingguard.listings.schemas import ListingIn
+from listingguard.screening import service as screening_service
+from listingguard.screening.flows import ingest_and_screen
+
+router = APIRouter(prefix="/v1/listings", tags=["listings"])
+
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/ListingIn"},
+                        {"type": "array", "items": {"$ref": "#/components/schemas/ListingIn"}, "maxItems": 1000},
+                    ]
+                }
+            }
+        },
+    }
+}
+
+
+async def read_json_body(request: Request, limit: int) -> Any:
+    """Read and parse the body, refusing oversized, non-UTF-8 or malformed input with a precise message."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise TooLarge(f"request body is {int(declared)} bytes; the limit is {limit} bytes. Send smaller batches.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"request body exceeds the limit of {limit} bytes. Send smaller batches.")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise Invalid("the request body is empty; send a listing object or an array of listings")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Invalid(
+            f"the request body is not valid UTF-8 (bad byte at offset {exc.start}); encode it as UTF-8",
+            detail=[{"loc": ["body"], "msg": "invalid UTF-8"}],
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Invalid(
+            f"malformed JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+            detail=[{"loc": ["body"], "msg": f"malformed JSON: {exc.msg}", "line": exc.lineno, "column": exc.colno}],
+        ) from None
+
+
+def parse_listings(payload: Any, *, max_batch: int, known_topics: list[str]) -> tuple[list[ListingIn], bool]:
+    """Validate a body that is one listing or an array of them; every error names its item and field."""
+    single = isinstance(payload, dict)
+    items = [payload] if single else payload
+    if not isinstance(items, list):
+        raise Invalid(
+            f"expected a listing object or an array of listings, got {type(payload).__name__}",
+            detail=[{"loc": ["body"], "msg": "expected an object or an array"}],
+        )
+    if not items:
+        raise Invalid("the array is empty; send at least one listing", detail=[{"loc": ["body"], "msg": "empty array"}])
+    if len(items) > max_batch:
+        raise Invalid(
+            f"a batch holds at most {max_batch} listings; this one has {len(items)}. Split it.",
+            detail=[{"loc": ["body"], "msg": f"at most {max_batch} items"}],
+        )
+    listings: list[ListingIn] = []
+    detail: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        prefix: list[Any] = ["body"] if single else ["body", index]
+        if not isinstance(item, dict):
+            detail.append({"loc": prefix, "msg": f"expected a listing object, got {type(item).__name__}"})
+            continue
+        try:
+            listing = ListingIn.model_validate(item)
+        except ValidationError as exc:
+            detail.extend(
+                {"loc": [*prefix, *e.field.split(".")], "msg": e.message} for e in validation_errors(index, exc)
+            )
+            continue
+        detail.extend({"loc": [*prefix, "labels"], "msg": e.message} for e in check_topics(listing, index, known_topics))
+        listings.append(listing)
+    if detail:
+        first = detail[0]
+        where = ".".join(str(p) for p in first["loc"])
+        more = f" (and {len(detail) - 1} more problems)" if len(detail) > 1 else ""
+        raise Invalid(f"{where}: {first['msg']}{more}; nothing was stored", detail=detail)
+    return listings, single
+
+
+@router.post(
+    "",
+    summary="Submit one listing or a batch and get the action for each",
+    openapi_extra=_BODY_DOC,
+    responses={413: {"description": "Body too large"}, 422: {"description": "Invalid listing"}},
+)
+async def create_listings(
+    request: Request, db_session: DbSession, screener: CurrentScreener, settings: AppSettings
+) -> Any:
+    """Store and screen listings. A batch is all-or-nothing: one invalid listing rejects the request.
+
+    Re-sending an unchanged listing returns its stored action (``status: unchanged``); changed content
+    is stored as a new revision and screened again (``status: revised``).
+    """
+    payload = await read_json_body(request, settings.max_body_bytes)
+    listings, single = parse_listings(payload, max_batch=settings.max_batch, known_topics=screener.topics)
+    records = await run_in_threadpool_ingest(db_session, screener, listings)
+    return records[0] if single else {"results": records}
+
+
+async def run_in_threadpool_ingest(
+    db_session: DbSession, screener: CurrentScreener, listings: list[ListingIn]
+) -> list[dict[str, Any]]:
+    """Scoring and database work are blocking; run them off the event loop."""
+    return await run_in_threadpool(ingest_and_screen, db_session, screener=screener, listings=listings)
+
+
+@router.get("/{listing_id}", summary="The latest revision of a listing and its latest action")
+def get_listing(listing_id: str, db_session: DbSession) -> dict[str, Any]:
+    """Look up a listing by the marketplace's id."""
+    revision = service.get_current_revision_or_raise(db_session, listing_id=listing_id)
+    action = screening_service.latest_action(db_session, revision_id=revision.id)
+    return {
+        "listing": {
+            "id": revision.listing_id,
+            "revision": revision.revision,
+            "title": revision.title,
+            "description": revision.description,
+            "price": revision.price,
+            "currency": revision.currency,
+            "category": revision.category,
+            "brand": revision.brand,
+            "condition": revision.condition,
+            "seller_id": revision.seller_id,
+            "image_refs": revision.image_refs,
+            "created_at": revision.created_at.isoformat(),
+        },
+        "action": screening_service.action_record(action, revision) if action else None,
+    }

@@ -1,0 +1,13 @@
+"""Every table of the schema, imported in one place so SQLAlchemy and Alembic see all of them."""
+
+from __future__ import annotations
+
+from listingguard.db import Base
+from listingguard.listings import models as listing_models
+from listingguard.screening import models as screening_models
+
+__all__ = ["Base", "listing_models", "load_all_models", "screening_models"]
+
+
+def load_all_models() -> None:
+    """Nothing to do at call time: importing this module registered every table on ``Base.metadata``."""

@@ -1,0 +1,88 @@
+"""Recording screening results: append-only prediction and action rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from listingguard.listings.models import ListingRevision
+from listingguard.screening.models import Action, Prediction
+from listingguard.screening.pipeline import ScreeningResult
+
+
+def record(
+    db_session: Session, *, revisions: Sequence[ListingRevision], results: Sequence[ScreeningResult], now: datetime
+) -> list[int]:
+    """Insert one prediction per scored or ruled topic and one action per listing; return the action ids."""
+    prediction_rows: list[dict[str, Any]] = []
+    action_rows: list[dict[str, Any]] = []
+    for revision, result in zip(revisions, results, strict=True):
+        rules_by_topic: dict[str, list[str]] = {}
+        for hit in result.rule_hits:
+            rules_by_topic.setdefault(hit.topic, []).append(hit.rule_id)
+        for topic in sorted(set(result.scores) | set(rules_by_topic)):
+            prediction_rows.append(
+                {
+                    "revision_id": revision.id,
+                    "topic": topic,
+                    "score": result.scores.get(topic),
+                    "model_version": result.model_version,
+                    "rule_set_version": result.rule_set_version,
+                    "fired_rules": sorted(set(rules_by_topic.get(topic, []))),
+                    "explanation": result.explanations.get(topic),
+                    "created_at": now,
+                }
+            )
+        record_json = result.to_record()
+        action_rows.append(
+            {
+                "revision_id": revision.id,
+                "listing_id": revision.listing_id,
+                "action": result.action,
+                "topics": result.topics,
+                "reasons": {k: record_json[k] for k in ("reasons", "scores", "rules", "rule_hits", "priority", "explanations")},
+                "model_version": result.model_version,
+                "rule_set_version": result.rule_set_version,
+                "policy_version": result.policy_version,
+                "created_at": now,
+            }
+        )
+    if prediction_rows:
+        db_session.execute(insert(Prediction), prediction_rows)
+    ids: list[int] = []
+    if action_rows:
+        ids = list(db_session.scalars(insert(Action).returning(Action.id), action_rows))
+    db_session.flush()
+    return ids
+
+
+def latest_action(db_session: Session, *, revision_id: int) -> Action | None:
+    """The most recent action recorded for a revision, or None."""
+    return db_session.scalars(
+        select(Action).where(Action.revision_id == revision_id).order_by(Action.id.desc()).limit(1)
+    ).first()
+
+
+def action_record(action: Action, revision: ListingRevision) -> dict[str, Any]:
+    """The API/score JSON of a stored action (used when a re-sent listing did not change)."""
+    reasons = action.reasons or {}
+    return {
+        "id": revision.listing_id,
+        "action": action.action,
+        "topics": action.topics,
+        "scores": reasons.get("scores", {}),
+        "rules": reasons.get("rules", []),
+        "rule_hits": reasons.get("rule_hits", []),
+        "reasons": reasons.get("reasons", []),
+        "priority": reasons.get("priority", 0.0),
+        "explanations": reasons.get("explanations", {}),
+        "versions": {
+            "model": action.model_version,
+            "rules": action.rule_set_version,
+            "policy": action.policy_version,
+        },
+    }

@@ -1,0 +1,40 @@
+"""Health and version endpoints for operators and load balancers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import text
+
+from listingguard import __version__
+from listingguard.deps import CurrentScreener, DbSession
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/healthz", summary="Liveness and database reachability")
+def health(db_session: DbSession) -> dict[str, Any]:
+    """200 when the app runs and the database answers; 503 otherwise."""
+    db_session.execute(text("SELECT 1"))
+    return {"status": "ok"}
+
+
+@router.get("/v1/versions", summary="Versions of the code, model, rule set and policy in use")
+def versions(screener: CurrentScreener) -> dict[str, Any]:
+    """What is screening listings right now."""
+    return {
+        "listingguard": __version__,
+        "model": screener.model_version,
+        "model_topics": screener.model.topics if screener.model else [],
+        "rules": screener.rules.version,
+        "policy": screener.policy.version,
+        "policy_name": screener.policy.name,
+        "topics": screener.topics,
+    }
+
+
+@router.get("/v1/ping", summary="A trivial endpoint (baseline for latency benchmarks)")
+def ping() -> dict[str, str]:
+    """Returns immediately; used to measure the server's own overhead."""
+    return {"pong": "ok"}
