@@ -23,9 +23,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LISTINGGUARD_", extra="ignore")
 
     home: Path = Field(default=Path(".listingguard"), description="Directory for the SQLite file and models.")
-    database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL; defaults to an SQLite file in `home`."
-    )
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; defaults to an SQLite file in `home`.")
     model_dir: Path | None = Field(default=None, description="Model directory used for scoring.")
     rules_dir: Path = Field(default=DEFAULT_RULES_DIR, description="Directory of rule-set YAML files.")
     policy_path: Path = Field(default=DEFAULT_POLICY_PATH, description="Policy YAML file.")

@@ -27,9 +27,7 @@ def get_db_session(request: Request) -> Iterator[Session]:
         session.commit()
     except OperationalError as exc:
         session.rollback()
-        raise Unavailable(
-            "the database is unavailable; nothing from this request was saved. Retry shortly."
-        ) from exc
+        raise Unavailable("the database is unavailable; nothing from this request was saved. Retry shortly.") from exc
     except BaseException:
         session.rollback()
         raise

@@ -67,7 +67,9 @@ def test_original_span_rejects_spans_outside_the_text() -> None:
 unicode_text = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=60)
 # Text drawn from the characters sellers actually combine, so the interesting paths are exercised often.
 seller_text = st.text(
-    alphabet=st.sampled_from(list("nikeNIKE013457@$!|.-_ ・★🔥ないきナイキﾅｲｷｶﾞﾞﾟ\u3099\u200bｖｕＮ𝐍Ⓝі é\u0301\u0332aaaa")),
+    alphabet=st.sampled_from(
+        list("nikeNIKE013457@$!|.-_ ・★🔥ないきナイキﾅｲｷｶﾞﾞﾟ\u3099\u200bｖｕＮ𝐍Ⓝі é\u0301\u0332aaaa")
+    ),
     max_size=40,
 )
 

@@ -25,8 +25,8 @@ from listingguard.config import Settings, get_settings
 from listingguard.errors import LGError
 from listingguard.listings.batch import ListingBatch
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -73,20 +73,32 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 def byte_progress() -> Progress:
     """A progress bar for reading files (bytes)."""
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=err_console, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=False,
     )
 
 
 def count_progress() -> Progress:
     """A progress bar for counted steps (rows, days)."""
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=err_console, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=False,
     )
 
 
-def truth_matrix(batch: ListingBatch, topics: Sequence[str], metas: Sequence[dict[str, Any] | None], source: str) -> tuple[np.ndarray, str]:
+def truth_matrix(
+    batch: ListingBatch, topics: Sequence[str], metas: Sequence[dict[str, Any] | None], source: str
+) -> tuple[np.ndarray, str]:
     """Labels to evaluate against: the simulator's ground truth when every row has it, else ``labels``."""
     has_sim = bool(metas) and all(m and isinstance(m.get("sim"), dict) and "truth" in m["sim"] for m in metas)
     use_sim = source == "simulator" or (source == "auto" and has_sim)

@@ -29,9 +29,13 @@ def simulate(
     days: Annotated[int, typer.Option(min=1, max=3650, help="Number of days to simulate.")] = 30,
     per_day: Annotated[int, typer.Option("--per-day", min=1, max=10_000_000, help="Listings per day.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same file.")] = 0,
-    first_day: Annotated[int, typer.Option("--first-day", min=0, help="Index of the first day (to continue a run).")] = 0,
+    first_day: Annotated[
+        int, typer.Option("--first-day", min=0, help="Index of the first day (to continue a run).")
+    ] = 0,
     start: Annotated[str, typer.Option(help="Calendar date of day 0 (YYYY-MM-DD).")] = "2026-09-01",
-    prevalence_scale: Annotated[float, typer.Option("--prevalence-scale", min=0.01, max=50, help="Multiply every topic's prevalence.")] = 1.0,
+    prevalence_scale: Annotated[
+        float, typer.Option("--prevalence-scale", min=0.01, max=50, help="Multiply every topic's prevalence.")
+    ] = 1.0,
 ) -> None:
     """Write SYNTHETIC labelled listings from the built-in marketplace simulator.
 
@@ -43,7 +47,9 @@ def simulate(
         start_date = date.fromisoformat(start)
     except ValueError:
         raise Invalid(f"--start {start!r} is not a date; use YYYY-MM-DD") from None
-    config = SimulationConfig(days=days, per_day=per_day, seed=seed, first_day=first_day, start=start_date, prevalence_scale=prevalence_scale)
+    config = SimulationConfig(
+        days=days, per_day=per_day, seed=seed, first_day=first_day, start=start_date, prevalence_scale=prevalence_scale
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
     counts: Counter[str] = Counter()
@@ -80,10 +86,24 @@ def _print_errors(errors: list[RecordError], total: int, errors_file: Path | Non
 def ingest(
     file: Annotated[Path, typer.Argument(help="Listings as .jsonl, .jsonl.gz, .parquet or .csv.")],
     strict: Annotated[bool, typer.Option("--strict", help="Reject the whole file if any record is invalid.")] = False,
-    errors_file: Annotated[Path | None, typer.Option("--errors", help="Write every rejected record's error here (JSON Lines).")] = None,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, max=100_000, help="Listings per transaction.")] = 2000,
-    database_url: Annotated[str | None, typer.Option("--database-url", envvar="LISTINGGUARD_DATABASE_URL", help="Database URL (default: SQLite in LISTINGGUARD_HOME).")] = None,
-    model: Annotated[Path | None, typer.Option("--model", envvar="LISTINGGUARD_MODEL_DIR", help="Model directory; without one, rules only.")] = None,
+    errors_file: Annotated[
+        Path | None, typer.Option("--errors", help="Write every rejected record's error here (JSON Lines).")
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", min=1, max=100_000, help="Listings per transaction.")
+    ] = 2000,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            envvar="LISTINGGUARD_DATABASE_URL",
+            help="Database URL (default: SQLite in LISTINGGUARD_HOME).",
+        ),
+    ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", envvar="LISTINGGUARD_MODEL_DIR", help="Model directory; without one, rules only."),
+    ] = None,
     no_explain: Annotated[bool, typer.Option("--no-explain", help="Skip explanations (faster bulk loads).")] = False,
 ) -> None:
     """Store listings from a file of any size and screen new and changed ones.
@@ -95,7 +115,9 @@ def ingest(
     settings = settings_with(database_url, model)
     screener = load_screener(settings)
     if screener.model is None:
-        err_console.print("[yellow]no model configured (--model or LISTINGGUARD_MODEL_DIR): screening with rules only[/]")
+        err_console.print(
+            "[yellow]no model configured (--model or LISTINGGUARD_MODEL_DIR): screening with rules only[/]"
+        )
     url = settings.resolved_database_url
     migrate(url)
     engine = get_engine(url)
@@ -121,7 +143,9 @@ def ingest(
             errors.extend(chunk.errors)
             if chunk.listings:
                 with session_scope(engine) as session:
-                    records = ingest_and_screen(session, screener=screener, listings=chunk.listings, explain=not no_explain)
+                    records = ingest_and_screen(
+                        session, screener=screener, listings=chunk.listings, explain=not no_explain
+                    )
                 for record in records:
                     statuses[record["status"]] += 1
                     if record["status"] != "unchanged":
@@ -152,4 +176,7 @@ def _write_errors(path: Path | None, errors: list[RecordError]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
         for error in errors:
-            fh.write(json.dumps({"line": error.line, "field": error.field, "error": error.message}, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps({"line": error.line, "field": error.field, "error": error.message}, ensure_ascii=False)
+                + "\n"
+            )

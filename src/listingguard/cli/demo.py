@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -25,21 +24,33 @@ from listingguard.screening.flows import ingest_and_screen
 from listingguard.screening.loader import load_screener
 from listingguard.simulator.generator import SimulationConfig, simulate_day
 
-
 TRY_LISTING = json.dumps(
-    {"id": "try-1", "title": "ルイヴィトン 長財布 N級品", "price": 3000, "category": "wallets",
-     "condition": "new", "seller_id": "s1", "created_at": "2026-11-27T10:00:00Z"},
+    {
+        "id": "try-1",
+        "title": "ルイヴィトン 長財布 N級品",
+        "price": 3000,
+        "category": "wallets",
+        "condition": "new",
+        "seller_id": "s1",
+        "created_at": "2026-11-27T10:00:00Z",
+    },
     ensure_ascii=False,
 )
 
 
 @handle_errors
 def demo(
-    days: Annotated[int, typer.Option(min=6, max=365, help="Days to simulate; all but the last 5 train the model.")] = 30,
+    days: Annotated[
+        int, typer.Option(min=6, max=365, help="Days to simulate; all but the last 5 train the model.")
+    ] = 30,
     per_day: Annotated[int, typer.Option("--per-day", min=200, max=100_000, help="Listings per day.")] = 2000,
     seed: Annotated[int, typer.Option(help="Simulator seed.")] = 7,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port for the API and moderator UI.")] = 8000,
     serve: Annotated[bool, typer.Option(help="Keep serving the API after the summary (Ctrl-C to stop).")] = True,
+    prevalence_scale: Annotated[
+        float,
+        typer.Option("--prevalence-scale", min=0.1, max=20, help="Multiply violation rates (for quick, small runs)."),
+    ] = 1.0,
 ) -> None:
     """Simulate a marketplace, train detectors, moderate new listings, report, and serve the API.
 
@@ -52,14 +63,16 @@ def demo(
     if home.exists():
         shutil.rmtree(home)
     home.mkdir(parents=True)
-    settings = base.model_copy(update={"home": home, "database_url": None, "model_dir": home / "model"})
+    model_dir = home / "model"
+    settings = base.model_copy(update={"home": home, "database_url": None, "model_dir": model_dir})
     test_days = 5
     train_days = days - test_days
-    config = SimulationConfig(days=days, per_day=per_day, seed=seed)
+    config = SimulationConfig(days=days, per_day=per_day, seed=seed, prevalence_scale=prevalence_scale)
     train_path, test_path = home / "train.jsonl", home / "new_listings.jsonl"
 
     console.rule("[bold]1. simulate a marketplace (synthetic data)")
-    train_records, test_records = [], []
+    train_records: list[dict[str, Any]] = []
+    test_records: list[dict[str, Any]] = []
     with count_progress() as progress:
         task = progress.add_task("simulating days", total=days)
         for day in range(days):
@@ -80,8 +93,8 @@ def demo(
             sources=[DataSource("file", str(train_path), file_sha256(train_path), len(train_records))],
             progress=lambda msg: status.update(msg),
         )
-    model.save(settings.model_dir)  # type: ignore[arg-type]
-    console.print(f"model {model.version} ({len(model.topics)} topics) → {settings.model_dir}")
+    model.save(model_dir)
+    console.print(f"model {model.version} ({len(model.topics)} topics) → {model_dir}")
 
     console.rule(f"[bold]3. moderate days {train_days + 1}–{days} into the database (SQLite)")
     url = settings.resolved_database_url
@@ -116,7 +129,7 @@ def demo(
         Panel.fit(
             f"set-up finished in {elapsed:.0f} s\n\n"
             f"report and plots   {report_dir}\n"
-            f"model and lineage  {settings.model_dir / 'manifest.json'}\n"
+            f"model and lineage  {model_dir / 'manifest.json'}\n"
             f"database           {url}\n"
             f"API docs           {base_url}/docs\n\n"
             "next: listingguard --help, docs/commands.md",

@@ -21,7 +21,8 @@ from listingguard.cli.common import (
 )
 from listingguard.config import get_settings
 from listingguard.detection.features import FeatureSpec
-from listingguard.detection.training import DataSource, TrainingConfig, file_sha256, train as train_model
+from listingguard.detection.training import DataSource, TrainingConfig, file_sha256
+from listingguard.detection.training import train as train_model
 from listingguard.errors import Invalid
 from listingguard.evaluation import plots
 from listingguard.evaluation.report import evaluate as evaluate_report
@@ -57,16 +58,22 @@ def load_listings(paths: list[Path], *, strict: bool, what: str) -> tuple[list[L
 
 @handle_errors
 def train(
-    data: Annotated[list[Path], typer.Option("--data", "-d", help="Labelled listings (.jsonl/.parquet/.csv); repeatable.")],
+    data: Annotated[
+        list[Path], typer.Option("--data", "-d", help="Labelled listings (.jsonl/.parquet/.csv); repeatable.")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="New model directory (must not exist or be empty).")],
     topics: Annotated[list[str] | None, typer.Option("--topics", help="Train only these topics (repeatable).")] = None,
-    holdout: Annotated[float, typer.Option(min=0.0, max=0.5, help="Most recent share of rows kept for the manifest's metrics.")] = 0.2,
+    holdout: Annotated[
+        float, typer.Option(min=0.0, max=0.5, help="Most recent share of rows kept for the manifest's metrics.")
+    ] = 0.2,
     refit: Annotated[bool, typer.Option(help="Refit on all rows after measuring on the hold-out.")] = True,
     embeddings: Annotated[bool, typer.Option(help="Add multilingual sentence embeddings (slower).")] = False,
     tokenizer: Annotated[str, typer.Option(help="char, sudachi or fugashi word features.")] = "char",
     min_positives: Annotated[int, typer.Option("--min-positives", min=1, help="Minimum violations per topic.")] = 5,
     author: Annotated[str, typer.Option(help="Recorded in the manifest (default: your user name).")] = "",
-    strict: Annotated[bool, typer.Option("--strict", help="Fail on any invalid record instead of skipping it.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on any invalid record instead of skipping it.")
+    ] = False,
 ) -> None:
     """Train one calibrated detector per topic named in the labels and write a model directory.
 
@@ -81,7 +88,14 @@ def train(
     sources = [DataSource("file", str(p), file_sha256(p), 0) for p in data]
     batch = ListingBatch.from_listings(listings)
     spec = FeatureSpec(embeddings=embeddings, tokenizer=tokenizer)  # type: ignore[arg-type]
-    config = TrainingConfig(topics=topics or None, holdout_fraction=holdout, refit=refit, spec=spec, author=author, min_positives=min_positives)
+    config = TrainingConfig(
+        topics=topics or None,
+        holdout_fraction=holdout,
+        refit=refit,
+        spec=spec,
+        author=author,
+        min_positives=min_positives,
+    )
     with console.status("training") as status:
         model = train_model(batch, config, sources=sources, progress=lambda msg: status.update(msg))
     model.save(out)
@@ -95,7 +109,13 @@ def _print_manifest_metrics(manifest: dict[str, Any]) -> None:
         table.add_column(column, justify="right" if column != "topic" else "left")
     for topic, m in sorted(manifest["metrics"].items()):
         pr = m.get("pr_auc")
-        table.add_row(topic, str(m["positives"]), "–" if pr is None else f"{pr:.3f}", f"{m['recall_at_precision_0.9']:.3f}", f"{m['ece']:.4f}")
+        table.add_row(
+            topic,
+            str(m["positives"]),
+            "–" if pr is None else f"{pr:.3f}",
+            f"{m['recall_at_precision_0.9']:.3f}",
+            f"{m['ece']:.4f}",
+        )
     console.print(table)
 
 
@@ -122,11 +142,20 @@ def _parquet_rows(results: list[ScreeningResult], topics: list[str]) -> pa.Table
 def score(
     input: Annotated[Path, typer.Option("--input", "-i", help="Listings (.jsonl/.jsonl.gz/.parquet/.csv).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Results: .jsonl (one line per listing) or .parquet.")],
-    model: Annotated[Path | None, typer.Option("--model", "-m", envvar="LISTINGGUARD_MODEL_DIR", help="Model directory; without one, rules only.")] = None,
-    rules: Annotated[Path | None, typer.Option("--rules", help="Rule-set directory (default: the built-in rules).")] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model", "-m", envvar="LISTINGGUARD_MODEL_DIR", help="Model directory; without one, rules only."
+        ),
+    ] = None,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="Rule-set directory (default: the built-in rules).")
+    ] = None,
     policy: Annotated[Path | None, typer.Option("--policy", help="Policy file (default: the built-in policy).")] = None,
     explain: Annotated[bool, typer.Option(help="Add rule spans and top model features for flagged listings.")] = True,
-    chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, max=200_000, help="Listings scored per batch.")] = 5000,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", min=1, max=200_000, help="Listings scored per batch.")
+    ] = 5000,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first invalid record.")] = False,
 ) -> None:
     """Score a file of any size, streaming, without touching the database.
@@ -197,7 +226,9 @@ def evaluate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Report directory (JSON + PNG).")],
     rules: Annotated[Path | None, typer.Option("--rules", help="Rule-set directory.")] = None,
     policy: Annotated[Path | None, typer.Option("--policy", help="Policy file.")] = None,
-    label_source: Annotated[str, typer.Option("--label-source", help="auto, labels or simulator (meta.sim.truth).")] = "auto",
+    label_source: Annotated[
+        str, typer.Option("--label-source", help="auto, labels or simulator (meta.sim.truth).")
+    ] = "auto",
 ) -> None:
     """Measure a model and the rule set on labelled data: precision, recall, PR-AUC, recall at 90% precision,
     calibration, and how many more violations rules + ML catch than rules alone at the same precision.
@@ -213,7 +244,11 @@ def evaluate(
         scored = score_for_evaluation(screener, batch, truth, topics)
     report = evaluate_report(scored)
     report["truth"] = truth_name
-    report["versions"] = {"model": screener.model_version, "rules": screener.rules.version, "policy": screener.policy.version}
+    report["versions"] = {
+        "model": screener.model_version,
+        "rules": screener.rules.version,
+        "policy": screener.policy.version,
+    }
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     written = [
@@ -242,8 +277,12 @@ def print_report(report: dict[str, Any]) -> None:
     for topic, e in report["topics"].items():
         cov = e.get("coverage")
         table.add_row(
-            topic, str(e["positives"]), pct(e["policy"]["precision"]), pct(e["policy"]["recall"]),
-            pct(e["rules_only"]["precision"]), pct(e["rules_only"]["recall"]),
+            topic,
+            str(e["positives"]),
+            pct(e["policy"]["precision"]),
+            pct(e["policy"]["recall"]),
+            pct(e["rules_only"]["precision"]),
+            pct(e["rules_only"]["recall"]),
             "–" if e.get("pr_auc") is None else f"{e['pr_auc']:.3f}",
             "–" if "recall_at_precision_0.9" not in e else f"{e['recall_at_precision_0.9']:.2f}",
             "–" if not cov else f"{cov['rules']['caught']}→{cov['rules_plus_ml']['caught']}",
@@ -252,6 +291,7 @@ def print_report(report: dict[str, Any]) -> None:
     cov = report["coverage"]
     if cov["lift"] is not None:
         console.print(
-            f"coverage: rules alone catch {cov['caught_by_rules']:,} violations, rules + ML {cov['caught_by_rules_plus_ml']:,} "
+            f"coverage: rules alone catch {cov['caught_by_rules']:,} violations, "
+            f"rules + ML {cov['caught_by_rules_plus_ml']:,} "
             f"at the same precision: [bold]+{cov['lift'] * 100:.1f}%[/] (the OpML'20 paper reports +554.8% on its data)"
         )

@@ -10,12 +10,20 @@ import uvicorn
 
 from listingguard.app import create_app
 from listingguard.cli.common import console, handle_errors, settings_with
-from listingguard.db import current_revision, migrate as run_migrations
+from listingguard.db import current_revision
+from listingguard.db import migrate as run_migrations
 
 
 @handle_errors
 def migrate(
-    database_url: Annotated[str | None, typer.Option("--database-url", envvar="LISTINGGUARD_DATABASE_URL", help="Database URL (default: SQLite in LISTINGGUARD_HOME).")] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            envvar="LISTINGGUARD_DATABASE_URL",
+            help="Database URL (default: SQLite in LISTINGGUARD_HOME).",
+        ),
+    ] = None,
 ) -> None:
     """Create or upgrade the database schema to the latest version (safe to run repeatedly)."""
     url = settings_with(database_url).resolved_database_url
@@ -27,8 +35,13 @@ def migrate(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
-    model: Annotated[Path | None, typer.Option("--model", envvar="LISTINGGUARD_MODEL_DIR", help="Model directory; without one, rules only.")] = None,
-    database_url: Annotated[str | None, typer.Option("--database-url", envvar="LISTINGGUARD_DATABASE_URL", help="Database URL.")] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", envvar="LISTINGGUARD_MODEL_DIR", help="Model directory; without one, rules only."),
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", envvar="LISTINGGUARD_DATABASE_URL", help="Database URL.")
+    ] = None,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
     """Serve the HTTP API (and the moderator UI) after bringing the database schema up to date."""

@@ -1,9 +1,9 @@
 """The per-topic detector: a linear model with calibrated probabilities, following scikit-learn's contract.
 
-Why linear (scikit-learn's ``LogisticRegression`` with L-BFGS): with hundreds of thousands of sparse n-gram features and a few hundred positives per topic, an
-L2-regularised logistic regression is as accurate as anything heavier, trains in seconds, scores a batch
-with one sparse matrix product for all topics, and explains itself (each feature's contribution is its
-value times its weight).
+Why linear (scikit-learn's ``LogisticRegression`` with L-BFGS): with hundreds of thousands of sparse
+n-gram features and a few hundred positives per topic, an L2-regularised logistic regression is as
+accurate as anything heavier, trains in seconds, scores a batch with one sparse matrix product for all
+topics, and explains itself (each feature's contribution is its value times its weight).
 
 Why calibrated: the policy compares ``severity x probability`` across topics and the capacity-aware
 threshold solver sums probabilities to predict review volume, so a score of 0.3 must mean "about 30% of
@@ -15,7 +15,7 @@ never sees the model's training fit.
 from __future__ import annotations
 
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -76,7 +76,7 @@ class TopicDetector(ClassifierMixin, BaseEstimator):
     (2, 2)
     """
 
-    _parameter_constraints: dict[str, list[Any]] = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "C": [Interval(Real, 0, None, closed="neither")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "calibration": [StrOptions({"sigmoid", "isotonic", "none"})],
@@ -167,7 +167,7 @@ class TopicDetector(ClassifierMixin, BaseEstimator):
             params = {} if weights is None else {"sample_weight": weights}
             decision = cross_val_predict(self._base(), X, target, cv=folds, method="decision_function", params=params)
         else:  # too few examples to hold any out; calibrate on the training fit
-            decision = np.asarray(X @ self.coef_ + self.intercept_).ravel()
+            decision = np.asarray(X @ self.coef_ + self.intercept_).ravel()  # raw margins
         if self.calibration == "isotonic":
             iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
             iso.fit(decision, target, sample_weight=weights)
@@ -176,25 +176,30 @@ class TopicDetector(ClassifierMixin, BaseEstimator):
         platt.fit(decision.reshape(-1, 1), target, sample_weight=weights)
         return {"method": "sigmoid", "a": float(platt.coef_[0, 0]), "b": float(platt.intercept_[0])}
 
-    def decision_function(self, X: Any) -> npt.NDArray[np.float64]:
-        """Uncalibrated scores: ``X @ coef_ + intercept_``."""
+    def raw_decision(self, X: Any) -> npt.NDArray[np.float64]:
+        """Uncalibrated margins: ``X @ coef_ + intercept_``."""
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", reset=False, dtype=[np.float64, np.float32])
         return np.asarray(X @ self.coef_ + self.intercept_, dtype=np.float64).ravel()
 
+    def decision_function(self, X: Any) -> npt.NDArray[np.float64]:
+        """Calibrated log-odds, so that ``decision_function(X) > 0`` agrees with :meth:`predict`."""
+        p = np.clip(self.calibrate(self.raw_decision(X)), 1e-12, 1 - 1e-12)
+        return np.asarray(np.log(p) - np.log1p(-p), dtype=np.float64)
+
     def calibrate(self, decision: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """Map decision values to calibrated probabilities of the violating class."""
+        """Map raw margins to calibrated probabilities of the violating class."""
         return apply_calibration(self.calibration_, decision)
 
     def predict_proba(self, X: Any) -> npt.NDArray[np.float64]:
         """Calibrated probabilities, columns ordered as ``classes_``."""
-        p = self.calibrate(self.decision_function(X))
+        p = self.calibrate(self.raw_decision(X))
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: Any) -> npt.NDArray[Any]:
-        """The violating class where its calibrated probability is at least 0.5."""
-        p = self.predict_proba(X)[:, 1]
-        return self.classes_[(p >= 0.5).astype(int)]
+        """The violating class where its calibrated probability exceeds 0.5."""
+        check_is_fitted(self)
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
 
 def apply_calibration(calibration: dict[str, Any], decision: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -19,8 +19,8 @@ from listingguard.detection.features import (
     PRICE_BINS,
     SEED_DESCRIPTION,
     SEED_TITLE,
-    token_column,
     ngram_occurrences,
+    token_column,
 )
 from listingguard.detection.model import ModerationModel
 from listingguard.listings.batch import ListingBatch

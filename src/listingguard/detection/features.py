@@ -20,6 +20,7 @@ it; the tests check the two produce the same n-gram counts up to hash collisions
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -73,7 +74,9 @@ class FeatureSpec:
     embeddings: bool = False
     embedding_weight: float = 1.0
     tokenizer: Literal["char", "sudachi", "fugashi"] = "char"
-    currency_rates: dict[str, float] = field(default_factory=lambda: {"JPY": 1.0, "USD": 150.0, "EUR": 160.0, "GBP": 190.0})
+    currency_rates: dict[str, float] = field(
+        default_factory=lambda: {"JPY": 1.0, "USD": 150.0, "EUR": 160.0, "GBP": 190.0}
+    )
     code_version: int = FEATURE_CODE_VERSION
 
     @property
@@ -249,7 +252,7 @@ class ListingFeaturizer:
         rows, cols = [], []
         for i, doc in enumerate(docs):
             words = self._word_tokenizer(doc)
-            grams = words + [a + "\x01" + b for a, b in zip(words, words[1:], strict=False)]
+            grams = words + [a + "\x01" + b for a, b in itertools.pairwise(words)]
             for gram in grams:
                 rows.append(i)
                 cols.append(token_column(f"w{seed}:{gram}", self.spec.hash_bits))
@@ -288,7 +291,8 @@ class ListingFeaturizer:
         out = []
         for i in range(len(batch)):
             category = batch.categories[i]
-            brand = normalize(batch.brands[i]) if batch.brands[i] else "-"
+            raw_brand = batch.brands[i]
+            brand = normalize(raw_brand) if raw_brand else "-"
             condition = batch.conditions[i] or "-"
             pbin = price_bin(float(ratios[i]))
             out.append(
@@ -316,9 +320,15 @@ class ListingFeaturizer:
                     col = cache[token] = token_column(token, self.spec.hash_bits)
                 cols.append(col)
         width = len(tokens[0]) if tokens else 0
-        indptr = np.arange(0, len(tokens) * width + 1, width, dtype=np.int32) if width else np.zeros(len(tokens) + 1, np.int32)
+        indptr = (
+            np.arange(0, len(tokens) * width + 1, width, dtype=np.int32)
+            if width
+            else np.zeros(len(tokens) + 1, np.int32)
+        )
         data = np.full(len(cols), 1.0 / math.sqrt(max(width, 1)), dtype=np.float32)
-        matrix = sp.csr_matrix((data, np.asarray(cols, dtype=np.int32), indptr), shape=(len(tokens), self.spec.n_hashed))
+        matrix = sp.csr_matrix(
+            (data, np.asarray(cols, dtype=np.int32), indptr), shape=(len(tokens), self.spec.n_hashed)
+        )
         matrix.sum_duplicates()
         return matrix
 

@@ -97,7 +97,7 @@ class ModerationModel:
             meta, arrays = self.featurizer.state()
             for topic in self.topics:
                 arrays[f"coef__{topic}"] = self.detectors[topic].coef_.astype(np.float32)
-            np.savez_compressed(tmp / "arrays.npz", **arrays)
+            np.savez_compressed(tmp / "arrays.npz", allow_pickle=False, **arrays)
             (tmp / "featurizer.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
             detectors = {
                 topic: {
@@ -111,7 +111,9 @@ class ModerationModel:
             (tmp / "detectors.json").write_text(json.dumps(detectors, indent=2, default=str), encoding="utf-8")
             manifest = dict(self.manifest)
             manifest["artifact_sha256"] = _artifact_hash(tmp)
-            (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+            (tmp / "manifest.json").write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+            )
             if directory.exists():
                 directory.rmdir()
             os.replace(tmp, directory)
@@ -129,7 +131,9 @@ class ModerationModel:
         directory = Path(directory)
         manifest_path = directory / "manifest.json"
         if not manifest_path.is_file():
-            raise ModelError(f"{directory} is not a model directory (no manifest.json); train one with `listingguard train`")
+            raise ModelError(
+                f"{directory} is not a model directory (no manifest.json); train one with `listingguard train`"
+            )
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -137,13 +141,16 @@ class ModerationModel:
         if manifest.get("format") != MODEL_FORMAT or manifest.get("format_version") != MODEL_FORMAT_VERSION:
             raise ModelError(
                 f"{directory} was written as model format {manifest.get('format')!r} version "
-                f"{manifest.get('format_version')!r} (listingguard {manifest.get('code_version', {}).get('listingguard', '?')}); "
+                f"{manifest.get('format_version')!r} "
+                f"(listingguard {manifest.get('code_version', {}).get('listingguard', '?')}); "
                 f"this is listingguard {__version__}, which reads format version {MODEL_FORMAT_VERSION}. "
                 "Retrain with `listingguard train`."
             )
         expected = manifest.get("artifact_sha256")
         if expected and _artifact_hash(directory) != expected:
-            raise ModelError(f"{directory}: files do not match the manifest's hash (modified or truncated); retrain or restore it")
+            raise ModelError(
+                f"{directory}: files do not match the manifest's hash (modified or truncated); retrain or restore it"
+            )
         try:
             meta = json.loads((directory / "featurizer.json").read_text(encoding="utf-8"))
             detector_meta = json.loads((directory / "detectors.json").read_text(encoding="utf-8"))
@@ -152,7 +159,9 @@ class ModerationModel:
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"{directory}: cannot read model files ({exc}); retrain the model") from None
         featurizer = ListingFeaturizer.from_state(meta, arrays)
-        if featurizer.spec.code_version != manifest.get("feature_spec", {}).get("code_version", featurizer.spec.code_version):
+        if featurizer.spec.code_version != manifest.get("feature_spec", {}).get(
+            "code_version", featurizer.spec.code_version
+        ):
             raise ModelError(f"{directory}: feature code version mismatch; retrain the model")
         detectors = {}
         for topic, info in detector_meta.items():

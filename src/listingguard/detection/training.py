@@ -101,7 +101,10 @@ def code_version() -> dict[str, str]:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout.strip()
         info["git_commit"] = commit
         info["git_dirty"] = "yes" if dirty else "no"
@@ -111,9 +114,7 @@ def code_version() -> dict[str, str]:
 
 
 def _time_order(batch: ListingBatch) -> np.ndarray:
-    stamps = np.asarray(
-        [c.timestamp() if c is not None else 0.0 for c in batch.created_at], dtype=np.float64
-    )
+    stamps = np.asarray([c.timestamp() if c is not None else 0.0 for c in batch.created_at], dtype=np.float64)
     return np.argsort(stamps, kind="stable")
 
 
@@ -142,7 +143,11 @@ def select_topics(batch: ListingBatch, config: TrainingConfig) -> list[str]:
 
 
 def _fit_detectors(
-    X: Any, labels: np.ndarray, topics: Sequence[str], config: TrainingConfig, weights: np.ndarray | None,
+    X: Any,
+    labels: np.ndarray,
+    topics: Sequence[str],
+    config: TrainingConfig,
+    weights: np.ndarray | None,
     progress: Progress,
 ) -> dict[str, TopicDetector]:
     progress(f"fitting {len(topics)} detectors ({', '.join(topics)})")
@@ -172,12 +177,16 @@ def train(
     topics = select_topics(batch, config)
     labels = batch.label_matrix(topics)
     n = len(batch)
-    cut = int(round(n * (1.0 - config.holdout_fraction))) if config.holdout_fraction > 0 else n
+    cut = round(n * (1.0 - config.holdout_fraction)) if config.holdout_fraction > 0 else n
     if config.holdout_fraction > 0 and (cut < 10 or n - cut < 10):
         raise Invalid(f"only {n} labelled listings: too few for a time-based hold-out; add data or pass --holdout 0")
     train_rows = list(range(cut))
     test_rows = list(range(cut, n))
-    too_few = {t: int(labels[train_rows, j].sum()) for j, t in enumerate(topics) if labels[train_rows, j].sum() < config.min_positives}
+    too_few = {
+        t: int(labels[train_rows, j].sum())
+        for j, t in enumerate(topics)
+        if labels[train_rows, j].sum() < config.min_positives
+    }
     if too_few:
         detail = ", ".join(f"{t} ({k})" for t, k in sorted(too_few.items()))
         raise Invalid(

@@ -8,6 +8,7 @@ we catch if we insist on 90% precision?", "how many listings does this threshold
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -15,7 +16,7 @@ from sklearn.metrics import average_precision_score, precision_recall_curve
 from statsmodels.stats.proportion import proportion_confint
 
 FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int_]
+IntArray = npt.NDArray[np.integer[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,9 +94,7 @@ def expected_calibration_error(y_true: IntArray, probabilities: FloatArray, n_bi
     )
 
 
-def reliability_curve(
-    y_true: IntArray, probabilities: FloatArray, n_bins: int = 10
-) -> list[dict[str, float]]:
+def reliability_curve(y_true: IntArray, probabilities: FloatArray, n_bins: int = 10) -> list[dict[str, float]]:
     """Points of a reliability diagram (mean predicted vs observed frequency per equal-mass bin)."""
     order = np.argsort(probabilities, kind="stable")
     out = []

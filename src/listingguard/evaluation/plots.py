@@ -14,12 +14,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from sklearn.metrics import precision_recall_curve  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from sklearn.metrics import precision_recall_curve
 
-from listingguard.evaluation.report import ScoredSet  # noqa: E402
+from listingguard.evaluation.report import ScoredSet
 
 
 def _grid(n: int) -> tuple[Figure, list[Any]]:
@@ -49,7 +49,10 @@ def pr_curves(scored: ScoredSet, path: Path) -> Path:
         if scored.has_score[j] and y.sum():
             precision, recall, _ = precision_recall_curve(y, scored.scores[:, j])
             ax.plot(recall, precision, label="model", color="#1f77b4")
-        for flags, label, marker in ((scored.rule_flags[:, j], "rules only", "s"), (scored.policy_flags[:, j], "policy", "o")):
+        for flags, label, marker in (
+            (scored.rule_flags[:, j], "rules only", "s"),
+            (scored.policy_flags[:, j], "policy", "o"),
+        ):
             tp = int(np.sum(flags & (y == 1)))
             if flags.sum() and y.sum():
                 ax.plot(tp / y.sum(), tp / flags.sum(), marker, label=label, markersize=7)
@@ -105,7 +108,9 @@ def reliability_diagrams(report: Mapping[str, Any], path: Path) -> Path:
     return _save(fig, path)
 
 
-def recall_by_day(series: Mapping[str, Mapping[str, Sequence[float | None]]], days: Sequence[str], path: Path, *, title: str) -> Path:
+def recall_by_day(
+    series: Mapping[str, Mapping[str, Sequence[float | None]]], days: Sequence[str], path: Path, *, title: str
+) -> Path:
     """Recall per topic per day for several systems (e.g. rules, frozen model, retrained model)."""
     topics = sorted(next(iter(series.values())).keys()) if series else []
     fig, axes = _grid(len(topics))

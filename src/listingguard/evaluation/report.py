@@ -67,7 +67,9 @@ def score_for_evaluation(
     return ScoredSet(topics, truth, scores, [t in model_topics for t in topics], rule_flags, policy_flags, days)
 
 
-def coverage_at_rule_precision(truth: npt.NDArray[np.int8], rule: BoolArray, scores: npt.NDArray[np.float64]) -> dict[str, Any]:
+def coverage_at_rule_precision(
+    truth: npt.NDArray[np.integer[Any]], rule: BoolArray, scores: npt.NDArray[np.float64]
+) -> dict[str, Any]:
     """Violations caught by rules alone vs rules + ML at no lower precision than the rules'."""
     positives = int(truth.sum())
     tp_rules = int(np.sum(rule & (truth == 1)))
@@ -91,11 +93,19 @@ def coverage_at_rule_precision(truth: npt.NDArray[np.int8], rule: BoolArray, sco
     lift = (tp_union / tp_rules - 1.0) if tp_rules else None
     return {
         "positives": positives,
-        "rules": {"flagged": flagged_rules, "caught": tp_rules, "precision": precision_rules,
-                  "recall": tp_rules / positives if positives else None},
-        "rules_plus_ml": {"flagged": flagged_union, "caught": tp_union,
-                          "precision": tp_union / flagged_union if flagged_union else None,
-                          "recall": tp_union / positives if positives else None, "ml_threshold": threshold},
+        "rules": {
+            "flagged": flagged_rules,
+            "caught": tp_rules,
+            "precision": precision_rules,
+            "recall": tp_rules / positives if positives else None,
+        },
+        "rules_plus_ml": {
+            "flagged": flagged_union,
+            "caught": tp_union,
+            "precision": tp_union / flagged_union if flagged_union else None,
+            "recall": tp_union / positives if positives else None,
+            "ml_threshold": threshold,
+        },
         "precision_bar": bar,
         "coverage_lift": lift,
     }
@@ -150,7 +160,9 @@ def evaluate_by_day(scored: ScoredSet, *, min_precision: float = 0.9) -> dict[st
             entry[topic] = {
                 "positives": positives,
                 "rules_recall": float(np.sum(scored.rule_flags[rows, j] & (y == 1)) / positives) if positives else None,
-                "policy_recall": float(np.sum(scored.policy_flags[rows, j] & (y == 1)) / positives) if positives else None,
+                "policy_recall": float(np.sum(scored.policy_flags[rows, j] & (y == 1)) / positives)
+                if positives
+                else None,
             }
         out[day] = entry
     return out

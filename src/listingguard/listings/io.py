@@ -7,6 +7,7 @@ caller decides whether one bad line rejects the whole file (``--strict``).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
 import gzip
@@ -15,7 +16,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -25,6 +26,7 @@ from listingguard.errors import Invalid
 from listingguard.listings.schemas import ListingIn
 
 MAX_LINE_BYTES = 1_048_576
+LISTING_FIELDS = tuple(ListingIn.model_fields)
 SUPPORTED_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz", ".parquet", ".csv")
 
 
@@ -63,10 +65,22 @@ def file_format(path: Path) -> str:
     raise Invalid(f"{path}: unsupported file type; use one of {', '.join(SUPPORTED_SUFFIXES)}")
 
 
+def check_path(path: Path) -> None:
+    """Refuse a path that is missing or a directory, with a message that says so."""
+    if not path.exists():
+        raise Invalid(f"{path}: no such file")
+    if path.is_dir():
+        raise Invalid(f"{path}: is a directory, expected a listing file")
+
+
 def input_size(path: Path) -> int:
     """The total the progress bar counts towards: bytes for text files, rows for Parquet."""
+    check_path(path)
     if file_format(path) == "parquet":
-        return int(pq.ParquetFile(path).metadata.num_rows)
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise Invalid(f"{path}: not a readable Parquet file ({exc})") from exc
     return path.stat().st_size
 
 
@@ -77,16 +91,14 @@ def validation_errors(line: int, exc: ValidationError) -> list[RecordError]:
         loc = ".".join(str(part) for part in err["loc"])
         message = err["msg"]
         if err["type"] == "extra_forbidden":
-            message = "is not a listing field (fields: id, title, description, price, currency, category, brand, condition, seller_id, image_refs, created_at, labels, meta)"
+            message = f"is not a listing field (fields: {', '.join(LISTING_FIELDS)})"
         elif err["type"] == "missing":
             message = "is required"
         errors.append(RecordError(line, loc, message))
     return errors
 
 
-def check_topics(
-    listing: ListingIn, line: int, known_topics: Iterable[str] | None
-) -> list[RecordError]:
+def check_topics(listing: ListingIn, line: int, known_topics: Iterable[str] | None) -> list[RecordError]:
     """Labels must name topics the policy knows; suggest the closest name for a typo."""
     if known_topics is None or not listing.labels:
         return []
@@ -107,7 +119,9 @@ def parse_json_line(raw: bytes, line: int) -> ListingIn | list[RecordError]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return [RecordError(line, "", f"is not valid UTF-8 (bad byte at offset {exc.start}); re-encode the file as UTF-8")]
+        return [
+            RecordError(line, "", f"is not valid UTF-8 (bad byte at offset {exc.start}); re-encode the file as UTF-8")
+        ]
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -121,7 +135,7 @@ def parse_json_line(raw: bytes, line: int) -> ListingIn | list[RecordError]:
 
 
 def _read_jsonl(path: Path, chunk_size: int, known_topics: Iterable[str] | None) -> Iterator[Chunk]:
-    with path.open("rb") as raw_file, (gzip.open(raw_file) if path.name.lower().endswith(".gz") else raw_file) as fh:
+    with path.open("rb") as raw_file, gzip.open(raw_file) if path.name.lower().endswith(".gz") else raw_file as fh:
         chunk = Chunk()
         line_no = 0
         while True:
@@ -134,7 +148,9 @@ def _read_jsonl(path: Path, chunk_size: int, known_topics: Iterable[str] | None)
                     rest = fh.readline(MAX_LINE_BYTES)
                     if not rest or rest.endswith(b"\n"):
                         break
-                chunk.errors.append(RecordError(line_no, "", f"is longer than {MAX_LINE_BYTES} bytes; split or shorten it"))
+                chunk.errors.append(
+                    RecordError(line_no, "", f"is longer than {MAX_LINE_BYTES} bytes; split or shorten it")
+                )
             elif raw.strip():
                 _add(chunk, parse_json_line(raw, line_no), line_no, known_topics)
             if len(chunk.listings) + len(chunk.errors) >= chunk_size:
@@ -145,9 +161,7 @@ def _read_jsonl(path: Path, chunk_size: int, known_topics: Iterable[str] | None)
         yield chunk
 
 
-def _add(
-    chunk: Chunk, parsed: ListingIn | list[RecordError], line: int, known_topics: Iterable[str] | None
-) -> None:
+def _add(chunk: Chunk, parsed: ListingIn | list[RecordError], line: int, known_topics: Iterable[str] | None) -> None:
     if isinstance(parsed, list):
         chunk.errors.extend(parsed)
         return
@@ -166,26 +180,21 @@ def _csv_record(row: dict[str, Any]) -> dict[str, Any]:
     """CSV has only strings: parse numbers, lists (``a|b`` or a JSON array) and JSON ``meta``."""
     record: dict[str, Any] = {k: v for k, v in row.items() if v not in (None, "") or k in ("description", "labels")}
     if "price" in record:
-        try:
+        # An unparsable price stays a string, and validation reports "Input should be a valid number".
+        with contextlib.suppress(ValueError):
             record["price"] = float(record["price"])
-        except ValueError:
-            pass  # left as a string, validation reports "Input should be a valid number"
     for column in _LIST_COLUMNS:
         value = record.get(column)
         if isinstance(value, str):
             stripped = value.strip()
             if stripped.startswith("["):
-                try:
+                with contextlib.suppress(json.JSONDecodeError):
                     record[column] = json.loads(stripped)
-                except json.JSONDecodeError:
-                    pass
             else:
                 record[column] = [part for part in stripped.split("|") if part]
     if isinstance(record.get("meta"), str):
-        try:
+        with contextlib.suppress(json.JSONDecodeError):
             record["meta"] = json.loads(record["meta"])
-        except json.JSONDecodeError:
-            pass
     if "labels" not in row:
         record.pop("labels", None)
     return record
@@ -216,7 +225,12 @@ def _read_csv(path: Path, chunk_size: int, known_topics: Iterable[str] | None) -
                     chunk = Chunk()
         except UnicodeDecodeError as exc:
             chunk.errors.append(
-                RecordError(reader.line_num + 1, "", f"is not valid UTF-8 (bad byte {exc.object[exc.start:exc.start + 1]!r}); re-encode the file as UTF-8; reading stopped here")
+                RecordError(
+                    reader.line_num + 1,
+                    "",
+                    f"is not valid UTF-8 (bad byte {exc.object[exc.start : exc.start + 1]!r}); "
+                    "re-encode the file as UTF-8; reading stopped here",
+                )
             )
         except csv.Error as exc:
             chunk.errors.append(RecordError(reader.line_num, "", f"malformed CSV: {exc}; reading stopped here"))
@@ -247,14 +261,9 @@ _READERS: dict[str, Callable[[Path, int, Iterable[str] | None], Iterator[Chunk]]
 }
 
 
-def read_listings(
-    path: Path, *, chunk_size: int = 2000, known_topics: Iterable[str] | None = None
-) -> Iterator[Chunk]:
+def read_listings(path: Path, *, chunk_size: int = 2000, known_topics: Iterable[str] | None = None) -> Iterator[Chunk]:
     """Yield chunks of validated listings and per-record errors from a file of any supported format."""
-    if not path.exists():
-        raise Invalid(f"{path}: no such file")
-    if path.is_dir():
-        raise Invalid(f"{path}: is a directory, expected a listing file")
+    check_path(path)
     topics = sorted(known_topics) if known_topics is not None else None
     yield from _READERS[file_format(path)](path, chunk_size, topics)
 
@@ -269,7 +278,7 @@ def write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
     opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "wt", encoding="utf-8") as fh:  # type: ignore[operator]
+    with opener(path, "wt", encoding="utf-8") as fh:
         for record in records:
             fh.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
             fh.write("\n")

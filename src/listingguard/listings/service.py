@@ -42,7 +42,10 @@ def get_current_revision(db_session: Session, *, listing_id: str) -> ListingRevi
     """The latest revision of a listing, or None."""
     return db_session.scalars(
         select(ListingRevision)
-        .join(Listing, and_(Listing.id == ListingRevision.listing_id, Listing.current_revision == ListingRevision.revision))
+        .join(
+            Listing,
+            and_(Listing.id == ListingRevision.listing_id, Listing.current_revision == ListingRevision.revision),
+        )
         .where(Listing.id == listing_id)
     ).first()
 
@@ -61,7 +64,10 @@ def _current_revisions(db_session: Session, ids: Sequence[str]) -> dict[str, Lis
         part = ids[start : start + CHUNK]
         rows = db_session.scalars(
             select(ListingRevision)
-            .join(Listing, and_(Listing.id == ListingRevision.listing_id, Listing.current_revision == ListingRevision.revision))
+            .join(
+                Listing,
+                and_(Listing.id == ListingRevision.listing_id, Listing.current_revision == ListingRevision.revision),
+            )
             .where(Listing.id.in_(part))
         )
         for row in rows:
@@ -94,7 +100,11 @@ def ingest(db_session: Session, *, listings: Sequence[ListingIn], now: datetime)
     """Store new listings and new revisions of changed ones; report what happened to each, in order."""
     current = _current_revisions(db_session, sorted({x.id for x in listings}))
     parents = {x.listing_id: x for x in current.values()}
-    known = {row.id: row for row in db_session.scalars(select(Listing).where(Listing.id.in_(list(parents))))} if parents else {}
+    known = (
+        {row.id: row for row in db_session.scalars(select(Listing).where(Listing.id.in_(list(parents))))}
+        if parents
+        else {}
+    )
     outcomes: list[IngestOutcome] = []
     for listing in listings:
         content_hash = listing.content_hash()

@@ -97,7 +97,9 @@ def parse_listings(payload: Any, *, max_batch: int, known_topics: list[str]) -> 
                 {"loc": [*prefix, *e.field.split(".")], "msg": e.message} for e in validation_errors(index, exc)
             )
             continue
-        detail.extend({"loc": [*prefix, "labels"], "msg": e.message} for e in check_topics(listing, index, known_topics))
+        detail.extend(
+            {"loc": [*prefix, "labels"], "msg": e.message} for e in check_topics(listing, index, known_topics)
+        )
         listings.append(listing)
     if detail:
         first = detail[0]

@@ -114,14 +114,19 @@ class RuleSet:
 
         for topic in self.topic_rules:
             for word in topic.exceptions:
-                add(Pattern(self._normalized(word, f"topic {topic.topic} exception")), _Role("topic_exception", topic.topic))
+                add(
+                    Pattern(self._normalized(word, f"topic {topic.topic} exception")),
+                    _Role("topic_exception", topic.topic),
+                )
         for i, (topic_name, rule) in enumerate(self.rules):
             for word in rule.keywords:
                 add(Pattern(self._normalized(word, f"rule {rule.id} keyword")), _Role("keyword", topic_name, i))
             for regex in rule.patterns:
                 add(Pattern(regex, is_regex=True), _Role("pattern", topic_name, i))
             for word in rule.exceptions:
-                add(Pattern(self._normalized(word, f"rule {rule.id} exception")), _Role("rule_exception", topic_name, i))
+                add(
+                    Pattern(self._normalized(word, f"rule {rule.id} exception")), _Role("rule_exception", topic_name, i)
+                )
         for list_name, brands in lists.brand_lists.items():
             for brand, aliases in brands.items():
                 for alias in [brand, *aliases]:
@@ -150,9 +155,13 @@ class RuleSet:
                 raise Invalid(f"rule id {rule.id!r} is defined twice; rule ids must be unique")
             seen.add(rule.id)
             if rule.seller_list and rule.seller_list not in self.lists.seller_lists:
-                raise Invalid(f"rule {rule.id} uses seller_list {rule.seller_list!r}, which {LISTS_FILE} does not define")
+                raise Invalid(
+                    f"rule {rule.id} uses seller_list {rule.seller_list!r}, which {LISTS_FILE} does not define"
+                )
             if rule.price and rule.price.brand_list and rule.price.brand_list not in self.lists.brand_lists:
-                raise Invalid(f"rule {rule.id} uses brand_list {rule.price.brand_list!r}, which {LISTS_FILE} does not define")
+                raise Invalid(
+                    f"rule {rule.id} uses brand_list {rule.price.brand_list!r}, which {LISTS_FILE} does not define"
+                )
 
     # -- matching -------------------------------------------------------------------------------------
     def _scan(self, title: str, description: str) -> _Found:
@@ -270,11 +279,23 @@ class RuleSet:
                 result.append(hit)
                 continue
             if hit.field not in tracked:
-                tracked[hit.field] = normalize_with_offsets(batch.titles[row] if hit.field == "title" else batch.descriptions[row])
+                tracked[hit.field] = normalize_with_offsets(
+                    batch.titles[row] if hit.field == "title" else batch.descriptions[row]
+                )
             nt = tracked[hit.field]
             start, end = nt.original_span(hit.start, hit.end)
             result.append(
-                RuleHit(hit.rule_id, hit.topic, hit.action, hit.kind, hit.field, start, end, nt.original[start:end], hit.detail)
+                RuleHit(
+                    hit.rule_id,
+                    hit.topic,
+                    hit.action,
+                    hit.kind,
+                    hit.field,
+                    start,
+                    end,
+                    nt.original[start:end],
+                    hit.detail,
+                )
             )
         return result
 
@@ -292,7 +313,10 @@ def _read_yaml(path: Path) -> object:
 
 def _schema_error(path: Path, exc: ValidationError) -> Invalid:
     parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
-    return Invalid(f"{path}: " + "; ".join(parts), detail=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors(include_url=False)])
+    return Invalid(
+        f"{path}: " + "; ".join(parts),
+        detail=[{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors(include_url=False)],
+    )
 
 
 def rule_set_version(directory: Path) -> str:

@@ -44,7 +44,9 @@ def record(
                 "listing_id": revision.listing_id,
                 "action": result.action,
                 "topics": result.topics,
-                "reasons": {k: record_json[k] for k in ("reasons", "scores", "rules", "rule_hits", "priority", "explanations")},
+                "reasons": {
+                    k: record_json[k] for k in ("reasons", "scores", "rules", "rule_hits", "priority", "explanations")
+                },
                 "model_version": result.model_version,
                 "rule_set_version": result.rule_set_version,
                 "policy_version": result.policy_version,

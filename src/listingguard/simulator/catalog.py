@@ -34,7 +34,9 @@ class Brand:
 BRANDS: dict[str, Brand] = {
     b.name: b
     for b in (
-        Brand("Louis Vuitton", ("ルイヴィトン", "ヴィトン", "ルイ・ヴィトン"), ("Louis Vuitton", "LV", "Vuitton"), True),
+        Brand(
+            "Louis Vuitton", ("ルイヴィトン", "ヴィトン", "ルイ・ヴィトン"), ("Louis Vuitton", "LV", "Vuitton"), True
+        ),
         Brand("Chanel", ("シャネル",), ("Chanel", "CHANEL"), True),
         Brand("Gucci", ("グッチ",), ("Gucci", "GUCCI"), True),
         Brand("Hermes", ("エルメス",), ("Hermes", "HERMES"), True),
@@ -97,7 +99,16 @@ CATEGORIES: dict[str, Category] = {
         Category(
             "clothing",
             3500,
-            ("Tシャツ", "パーカー", "ジャケット", "ワンピース", "ジーンズ", "セーター", "コート", "レプリカユニフォーム"),
+            (
+                "Tシャツ",
+                "パーカー",
+                "ジャケット",
+                "ワンピース",
+                "ジーンズ",
+                "セーター",
+                "コート",
+                "レプリカユニフォーム",
+            ),
             ("t-shirt", "hoodie", "jacket", "dress", "jeans", "sweater", "coat", "adult size t-shirt"),
             ("Uniqlo", "Nike", "Adidas", "Supreme", "Muji", "Chanel"),
         ),
@@ -126,7 +137,15 @@ CATEGORIES: dict[str, Category] = {
             "toys_hobby",
             2800,
             ("プラモデル", "フィギュア", "ぬいぐるみ", "ミニカー", "ガンダム プラモデル", "水鉄砲", "ブロック"),
-            ("plastic model kit", "figure", "plush toy", "die-cast car", "water gun", "building blocks", "toy gun for kids"),
+            (
+                "plastic model kit",
+                "figure",
+                "plush toy",
+                "die-cast car",
+                "water gun",
+                "building blocks",
+                "toy gun for kids",
+            ),
             ("Bandai",),
         ),
         Category(

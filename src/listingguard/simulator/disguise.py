@@ -92,7 +92,18 @@ def misspelled(word: str, rng: random.Random) -> str:
     return word[:i] + word[i + 1 :] if rng.random() < 0.5 else word[:i] + word[i] + word[i:]
 
 
-EASY: tuple[Disguise, ...] = (upper, fullwidth, halfwidth_kana, hiragana, leet, spaced, repeated, zero_width, homoglyph, emoji_wrapped)
+EASY: tuple[Disguise, ...] = (
+    upper,
+    fullwidth,
+    halfwidth_kana,
+    hiragana,
+    leet,
+    spaced,
+    repeated,
+    zero_width,
+    homoglyph,
+    emoji_wrapped,
+)
 HARD: tuple[Disguise, ...] = (kanji_lookalike, misspelled)
 
 

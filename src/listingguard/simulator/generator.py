@@ -40,7 +40,6 @@ def repeat_offenders(topic: str) -> tuple[str, ...]:
     return tuple(f"s9{index}{n:03d}" for n in range(15))
 
 
-
 @dataclass(frozen=True, slots=True)
 class SimulationConfig:
     """Knobs of the simulated marketplace.
@@ -109,7 +108,7 @@ class _DayGenerator:
         return math.exp(self.rng.uniform(math.log(low), math.log(high)))
 
     def round_price(self, price: float) -> float:
-        return float(max(300, int(round(price / 10.0)) * 10))
+        return float(max(300, round(price / 10.0) * 10))
 
     def brand_text(self, brand: str, lang: str) -> str:
         b = catalog.BRANDS[brand]
@@ -157,16 +156,24 @@ class _DayGenerator:
         factor = math.exp(rng.gauss(0.0, category.spread))
         factor *= {"new": 1.25, "like_new": 1.1, "good": 1.0, "fair": 0.75, "poor": 0.5}[condition]
         if brand and catalog.BRANDS[brand].luxury:
-            factor *= self.loguniform(1.5, 5.0) if condition in ("new", "like_new", "good") else self.loguniform(0.6, 1.8)
+            factor *= (
+                self.loguniform(1.5, 5.0) if condition in ("new", "like_new", "good") else self.loguniform(0.6, 1.8)
+            )
         tags = catalog.TITLE_TAGS_JA if lang == "ja" else catalog.TITLE_TAGS_EN
         parts = [rng.choice(tags), self.brand_text(brand, lang) if brand else "", item]
         title = " ".join(p for p in parts if p).strip()
-        description = " ".join(
-            [self.condition_sentence(condition, lang), *self.sentences(lang, rng.randint(1, 3))]
-        )
+        description = " ".join([self.condition_sentence(condition, lang), *self.sentences(lang, rng.randint(1, 3))])
         return self.record(
-            title=title, description=description, price=category.median_price * factor, category=category.name,
-            brand=brand, condition=condition, seller=self.seller(None), truth=[], kind="benign", lang=lang,
+            title=title,
+            description=description,
+            price=category.median_price * factor,
+            category=category.name,
+            brand=brand,
+            condition=condition,
+            seller=self.seller(None),
+            truth=[],
+            kind="benign",
+            lang=lang,
         )
 
     def decoy(self) -> dict[str, Any]:
@@ -188,8 +195,15 @@ class _DayGenerator:
         )
         price = category.median_price * self.loguniform(*decoy.price_factor)
         return self.record(
-            title=self.fill(decoy.title, values), description=description, price=price, category=category.name,
-            brand=brand, condition=condition, seller=self.seller(None), truth=[], kind=f"decoy:{topic.name}",
+            title=self.fill(decoy.title, values),
+            description=description,
+            price=price,
+            category=category.name,
+            brand=brand,
+            condition=condition,
+            seller=self.seller(None),
+            truth=[],
+            kind=f"decoy:{topic.name}",
             lang=lang,
         )
 
@@ -248,15 +262,28 @@ class _DayGenerator:
         values.setdefault("face", f"{rng.choice((5000, 10000)):,}")
         title, description = self.violation_text(spec, lang, values, keywordless, condition)
         return self.record(
-            title=title, description=description, price=price, category=category.name, brand=brand,
-            condition=condition, seller=self.seller(topic_name), truth=[topic_name], kind="violation", lang=lang,
+            title=title,
+            description=description,
+            price=price,
+            category=category.name,
+            brand=brand,
+            condition=condition,
+            seller=self.seller(topic_name),
+            truth=[topic_name],
+            kind="violation",
+            lang=lang,
             extra={"disguise": how, "term": term, "wave_day": wave_day, "keywordless": keywordless},
         )
 
     def hidden_violation(self, spec: TopicSpec) -> dict[str, Any]:
         """A violation whose text reads like an ordinary listing: only the photos would show it."""
         raw = self.benign_in(catalog.CATEGORIES[self.rng.choice(spec.categories)])
-        raw.update(seller_id=self.seller(spec.name), truth=[spec.name], kind="violation", extra={"disguise": "hidden", "term": "", "wave_day": -1, "keywordless": True})
+        raw.update(
+            seller_id=self.seller(spec.name),
+            truth=[spec.name],
+            kind="violation",
+            extra={"disguise": "hidden", "term": "", "wave_day": -1, "keywordless": True},
+        )
         return raw
 
     def violation_text(
@@ -272,7 +299,11 @@ class _DayGenerator:
                 title = values["item"] + (" 新品未開封" if lang == "ja" else " sealed")
             generic = [d for d in descriptions if "{term}" not in d] or ["", ""]
             description = " ".join(
-                [self.condition_sentence(condition, lang), self.fill(rng.choice(generic), values), *self.sentences(lang, 1)]
+                [
+                    self.condition_sentence(condition, lang),
+                    self.fill(rng.choice(generic), values),
+                    *self.sentences(lang, 1),
+                ]
             )
             return title.strip(), description
         title = self.fill(rng.choice(titles), values)
@@ -286,7 +317,11 @@ class _DayGenerator:
         if rng.random() < 0.5:
             picked.append(rng.choice([d for d in descriptions if d not in picked] or descriptions))
         description = " ".join(
-            [self.condition_sentence(condition, lang), *(self.fill(d, values) for d in picked), *self.sentences(lang, rng.randint(1, 3))]
+            [
+                self.condition_sentence(condition, lang),
+                *(self.fill(d, values) for d in picked),
+                *self.sentences(lang, rng.randint(1, 3)),
+            ]
         )
         return " ".join(title.split()), description
 
@@ -356,7 +391,13 @@ class _DayGenerator:
                 "created_at": self.created_at().isoformat(),
                 "labels": self.observed_labels(raw["truth"]),
                 "meta": {
-                    "sim": {"day": self.day, "truth": raw["truth"], "kind": raw["kind"], "lang": raw["lang"], **raw["extra"]}
+                    "sim": {
+                        "day": self.day,
+                        "truth": raw["truth"],
+                        "kind": raw["kind"],
+                        "lang": raw["lang"],
+                        **raw["extra"],
+                    }
                 },
             }
 

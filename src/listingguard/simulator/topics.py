@@ -61,12 +61,43 @@ TOPICS: dict[str, TopicSpec] = {
             prevalence=0.002,
             categories=("toys_hobby", "outdoor", "collectibles"),
             waves=(
-                Wave(0, ("拳銃", "実銃", "スタンガン", "ボウガン", "ダガーナイフ", "バタフライナイフ", "メリケンサック", "特殊警棒"),
-                     ("handgun", "real gun", "stun gun", "crossbow", "dagger", "butterfly knife", "brass knuckles", "switchblade")),
-                Wave(12, ("スタンロッド", "改造エアガン", "仕込み杖", "飛び出しナイフ"), ("self defense zapper", "knuckle duster", "gravity knife")),
+                Wave(
+                    0,
+                    (
+                        "拳銃",
+                        "実銃",
+                        "スタンガン",
+                        "ボウガン",
+                        "ダガーナイフ",
+                        "バタフライナイフ",
+                        "メリケンサック",
+                        "特殊警棒",
+                    ),
+                    (
+                        "handgun",
+                        "real gun",
+                        "stun gun",
+                        "crossbow",
+                        "dagger",
+                        "butterfly knife",
+                        "brass knuckles",
+                        "switchblade",
+                    ),
+                ),
+                Wave(
+                    12,
+                    ("スタンロッド", "改造エアガン", "仕込み杖", "飛び出しナイフ"),
+                    ("self defense zapper", "knuckle duster", "gravity knife"),
+                ),
                 Wave(30, ("スタン警棒", "実弾"), ("ghost gun kit", "80 lower receiver")),
             ),
-            titles_ja=("{term} 護身用", "【希少】{term} 美品", "{term} 未使用", "{term} 中古 動作確認済み", "本物 {term}"),
+            titles_ja=(
+                "{term} 護身用",
+                "【希少】{term} 美品",
+                "{term} 未使用",
+                "{term} 中古 動作確認済み",
+                "本物 {term}",
+            ),
             titles_en=("{term} self defense", "{term} brand new", "used {term} works great", "rare {term}"),
             descriptions_ja=(
                 "{term}です。護身用に購入しましたが使わないため出品します。",
@@ -88,7 +119,9 @@ TOPICS: dict[str, TopicSpec] = {
                 Decoy("ガンメタ ホイールキャップ 4枚", "ガンメタリック色のホイールキャップです。", "home", "ja"),
                 Decoy("グルーガン 手芸用", "手芸で数回使いました。", "home", "ja"),
                 Decoy("エアガン おもちゃ 10歳以上", "おもちゃのエアガンです。BB弾付き。", "toys_hobby", "ja"),
-                Decoy("スタンガン型 LEDライト おもちゃ", "スタンガンの形をしたおもちゃのライトです。", "toys_hobby", "ja"),
+                Decoy(
+                    "スタンガン型 LEDライト おもちゃ", "スタンガンの形をしたおもちゃのライトです。", "toys_hobby", "ja"
+                ),
                 Decoy("toy gun for kids", "Plastic toy gun, makes sounds.", "toys_hobby", "en"),
                 Decoy("gunmetal grey watch", "Gunmetal finish, keeps good time.", "watches", "en"),
                 Decoy("Top Gun Maverick Blu-ray", "Watched once.", "books_media", "en"),
@@ -103,7 +136,11 @@ TOPICS: dict[str, TopicSpec] = {
             prevalence=0.01,
             categories=("bags", "wallets", "watches", "shoes", "jewelry"),
             waves=(
-                Wave(0, ("スーパーコピー", "レプリカ", "N級品", "コピー品", "偽物"), ("replica", "super copy", "fake", "1:1 copy", "AAA quality")),
+                Wave(
+                    0,
+                    ("スーパーコピー", "レプリカ", "N級品", "コピー品", "偽物"),
+                    ("replica", "super copy", "fake", "1:1 copy", "AAA quality"),
+                ),
                 Wave(10, ("S級品", "ミラー品", "同等品"), ("mirror quality", "inspired by", "same as original")),
                 Wave(25, ("海外限定 格安", "タグなし 格安"), ("dupe", "UA quality")),
             ),
@@ -123,11 +160,25 @@ TOPICS: dict[str, TopicSpec] = {
             ),
             price_factor=(0.08, 0.8),
             decoys=(
-                Decoy("{brand} {item} 正規品 鑑定済み", "国内正規店で購入しました。鑑定済みです。", "bags", "ja", (1.2, 3.0)),
-                Decoy("{brand} {item} 本物保証", "百貨店で購入しました。レシートあります。", "wallets", "ja", (1.2, 3.0)),
+                Decoy(
+                    "{brand} {item} 正規品 鑑定済み",
+                    "国内正規店で購入しました。鑑定済みです。",
+                    "bags",
+                    "ja",
+                    (1.2, 3.0),
+                ),
+                Decoy(
+                    "{brand} {item} 本物保証", "百貨店で購入しました。レシートあります。", "wallets", "ja", (1.2, 3.0)
+                ),
                 Decoy("コピー用紙 A4 500枚", "未開封のコピー用紙です。", "home", "ja"),
                 Decoy("レプリカユニフォーム サッカー 日本代表", "公式のレプリカユニフォームです。", "clothing", "ja"),
-                Decoy("Authentic {brand} {item} with receipt", "Bought at the boutique, receipt included.", "bags", "en", (1.2, 3.0)),
+                Decoy(
+                    "Authentic {brand} {item} with receipt",
+                    "Bought at the boutique, receipt included.",
+                    "bags",
+                    "en",
+                    (1.2, 3.0),
+                ),
                 Decoy("genuine leather wallet, no brand", "Real leather, handmade.", "wallets", "en"),
                 Decoy("replica of a famous painting, framed poster", "Print of a famous painting.", "home", "en"),
             ),
@@ -139,9 +190,16 @@ TOPICS: dict[str, TopicSpec] = {
             prevalence=0.002,
             categories=("health", "food", "collectibles", "home"),
             waves=(
-                Wave(0, ("大麻", "マリファナ", "覚醒剤", "睡眠薬", "デパス", "ハルシオン", "処方薬"),
-                     ("weed", "marijuana", "cannabis buds", "xanax", "oxycodone", "meth")),
-                Wave(15, ("手押し 野菜", "上質な野菜", "アイス 0.1", "ハーブ 強め"), ("kush", "zaza", "420 friendly", "percs")),
+                Wave(
+                    0,
+                    ("大麻", "マリファナ", "覚醒剤", "睡眠薬", "デパス", "ハルシオン", "処方薬"),
+                    ("weed", "marijuana", "cannabis buds", "xanax", "oxycodone", "meth"),
+                ),
+                Wave(
+                    15,
+                    ("手押し 野菜", "上質な野菜", "アイス 0.1", "ハーブ 強め"),
+                    ("kush", "zaza", "420 friendly", "percs"),
+                ),
                 Wave(35, ("チョコ 1g", "冷たいやつ", "ブロッコリー 上物"), ("snow 1g", "molly")),
             ),
             titles_ja=("{term} 即日発送", "高品質 {term}", "{term} 匿名配送", "{term} お分けします"),
@@ -177,9 +235,16 @@ TOPICS: dict[str, TopicSpec] = {
             prevalence=0.004,
             categories=("collectibles", "tickets"),
             waves=(
-                Wave(0, ("現金", "商品券", "Amazonギフト券", "iTunesカード", "ギフトカード", "一万円札"),
-                     ("cash", "gift card", "amazon gift card", "itunes card", "prepaid card code")),
-                Wave(12, ("コード通知", "電子マネー", "チャージ済みカード", "PayPayポイント"), ("steam wallet code", "digital code via message")),
+                Wave(
+                    0,
+                    ("現金", "商品券", "Amazonギフト券", "iTunesカード", "ギフトカード", "一万円札"),
+                    ("cash", "gift card", "amazon gift card", "itunes card", "prepaid card code"),
+                ),
+                Wave(
+                    12,
+                    ("コード通知", "電子マネー", "チャージ済みカード", "PayPayポイント"),
+                    ("steam wallet code", "digital code via message"),
+                ),
                 Wave(30, ("福沢諭吉", "諭吉 10枚"), ("benjamins",)),
             ),
             titles_ja=("{term} 額面{face}円", "{term} {face}円分", "{term} すぐ使えます"),
@@ -212,13 +277,20 @@ TOPICS: dict[str, TopicSpec] = {
             prevalence=0.003,
             categories=("clothing", "books_media"),
             waves=(
-                Wave(0, ("使用済み下着", "アダルトDVD", "大人のおもちゃ", "着用済み ショーツ", "R18 動画"),
-                     ("used panties", "adult dvd", "sex toy", "worn underwear")),
+                Wave(
+                    0,
+                    ("使用済み下着", "アダルトDVD", "大人のおもちゃ", "着用済み ショーツ", "R18 動画"),
+                    ("used panties", "adult dvd", "sex toy", "worn underwear"),
+                ),
                 Wave(15, ("生脱ぎ", "染み付き", "大人向け 秘密"), ("worn 3 days", "18+ only private")),
             ),
             titles_ja=("{term} 即発送", "{term} 写真付き", "【{term}】匿名配送"),
             titles_en=("{term} discreet", "{term} with photos", "{term} fast shipping"),
-            descriptions_ja=("{term}です。匿名で発送します。", "リクエストあればどうぞ。", "中身がわからないように梱包します。"),
+            descriptions_ja=(
+                "{term}です。匿名で発送します。",
+                "リクエストあればどうぞ。",
+                "中身がわからないように梱包します。",
+            ),
             descriptions_en=("{term}, shipped discreetly.", "Requests welcome.", "Plain packaging."),
             price_factor=(0.8, 3.0),
             decoys=(
@@ -235,13 +307,21 @@ TOPICS: dict[str, TopicSpec] = {
             prevalence=0.003,
             categories=("pet_supplies",),
             waves=(
-                Wave(0, ("子猫", "子犬", "生体", "メダカ 10匹", "熱帯魚", "ハムスター", "インコ"), ("kitten", "puppy", "live fish", "hamster", "parakeet")),
+                Wave(
+                    0,
+                    ("子猫", "子犬", "生体", "メダカ 10匹", "熱帯魚", "ハムスター", "インコ"),
+                    ("kitten", "puppy", "live fish", "hamster", "parakeet"),
+                ),
                 Wave(14, ("家族募集", "里親募集", "お迎え", "ベビー"), ("rehoming fee", "looking for forever home")),
                 Wave(35, ("にゃんこ", "わんこ"), ("fur baby",)),
             ),
             titles_ja=("{term} 生後2ヶ月", "かわいい {term}", "{term} ワクチン済み", "{term} 手渡し"),
             titles_en=("{term} 8 weeks old", "cute {term}", "{term} vaccinated", "{term} pickup only"),
-            descriptions_ja=("{term}です。ワクチン接種済みです。", "生後{n}ヶ月です。元気です。", "手渡しのみでお願いします。"),
+            descriptions_ja=(
+                "{term}です。ワクチン接種済みです。",
+                "生後{n}ヶ月です。元気です。",
+                "手渡しのみでお願いします。",
+            ),
             descriptions_en=("{term}, {n} weeks old, vaccinated.", "Healthy and playful.", "Pickup only."),
             price_factor=(3.0, 20.0),
             decoys=(
@@ -261,19 +341,41 @@ TOPICS: dict[str, TopicSpec] = {
             prevalence=0.005,
             categories=("tickets",),
             waves=(
-                Wave(0, ("定価以上", "プレミア", "良席", "神席", "連番"), ("premium seats", "front row", "sold out show")),
+                Wave(
+                    0, ("定価以上", "プレミア", "良席", "神席", "連番"), ("premium seats", "front row", "sold out show")
+                ),
                 Wave(15, ("うちわ チケットおまけ", "チケット おまけ付き"), ("poster with free tickets",)),
             ),
             titles_ja=("{artist} ライブ チケット 2枚 {term}", "{artist} {term} チケット", "{artist} 東京ドーム {term}"),
             titles_en=("{artist} concert tickets x2 {term}", "{artist} tickets {term}", "{artist} live {term}"),
-            descriptions_ja=("定価{face}円のチケットです。", "{term}です。電子チケットを分配します。", "同行者の方の本人確認はありません。"),
-            descriptions_en=("Face value {face} yen.", "{term}, e-tickets transferred.", "No ID check for the second ticket."),
+            descriptions_ja=(
+                "定価{face}円のチケットです。",
+                "{term}です。電子チケットを分配します。",
+                "同行者の方の本人確認はありません。",
+            ),
+            descriptions_en=(
+                "Face value {face} yen.",
+                "{term}, e-tickets transferred.",
+                "No ID check for the second ticket.",
+            ),
             price_factor=(1.3, 5.0),
             decoys=(
-                Decoy("{artist} チケット 定価でお譲りします", "行けなくなったので定価でお譲りします。", "tickets", "ja", (0.8, 1.1)),
+                Decoy(
+                    "{artist} チケット 定価でお譲りします",
+                    "行けなくなったので定価でお譲りします。",
+                    "tickets",
+                    "ja",
+                    (0.8, 1.1),
+                ),
                 Decoy("チケットホルダー 推し活", "チケットを入れるホルダーです。", "tickets", "ja", (0.1, 0.3)),
                 Decoy("{artist} ライブ Tシャツ", "ライブ会場で購入しました。", "clothing", "ja"),
-                Decoy("{artist} ticket at face value", "Can't go anymore, selling at face value.", "tickets", "en", (0.8, 1.1)),
+                Decoy(
+                    "{artist} ticket at face value",
+                    "Can't go anymore, selling at face value.",
+                    "tickets",
+                    "en",
+                    (0.8, 1.1),
+                ),
                 Decoy("ticket stub collection", "Old concert stubs.", "collectibles", "en"),
             ),
         ),
@@ -298,4 +400,10 @@ TOPICS: dict[str, TopicSpec] = {
 }
 
 OVERPRICED_ITEMS_JA = ("マスク 50枚", "消毒液 5L", "トイレットペーパー 12ロール", "ゲーム機 本体", "限定 スニーカー")
-OVERPRICED_ITEMS_EN = ("face masks 50 pack", "hand sanitizer 5L", "toilet paper 12 rolls", "game console", "limited sneakers")
+OVERPRICED_ITEMS_EN = (
+    "face masks 50 pack",
+    "hand sanitizer 5L",
+    "toilet paper 12 rolls",
+    "game console",
+    "limited sneakers",
+)

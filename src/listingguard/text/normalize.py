@@ -164,9 +164,7 @@ def _tables() -> _Tables:
         drop_astral=re.compile(_ranges_class([cp for cp in drop if cp >= 0x10000])),
         astral=re.compile("[\U00010000-\U0010ffff]"),
         to_space=re.compile(_ranges_class(to_space)[:-1] + "\ue000-\uf8ff\U000f0000-\U0010ffff\ud800-\udfff]"),
-        mapped=re.compile(
-            _ranges_class(sorted(cp for cp in table if cp < 0x10000))[:-1] + "\U00010000-\U0010ffff]+"
-        ),
+        mapped=re.compile(_ranges_class(sorted(cp for cp in table if cp < 0x10000))[:-1] + "\U00010000-\U0010ffff]+"),
         table=table,
     )
 
@@ -341,9 +339,7 @@ def _tracked_stage_a(tracked: _Tracked) -> _Tracked:
     tracked = tracked.sub(tables.drop_astral, lambda m: [])
     tracked = tracked.sub(tables.to_space, lambda m: [(" ", 0)])
     text = tracked.text
-    pieces = [
-        (unicodedata.normalize("NFKC", text[a:b]).casefold(), a, b - 1) for a, b in _nfkc_segments(text)
-    ]
+    pieces = [(unicodedata.normalize("NFKC", text[a:b]).casefold(), a, b - 1) for a, b in _nfkc_segments(text)]
     tracked = tracked.map_pieces(pieces)
     return tracked.per_char(lambda ch: ch.translate(tables.table))
 

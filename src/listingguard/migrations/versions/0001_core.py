@@ -33,7 +33,12 @@ def upgrade() -> None:
     op.create_table(
         "listing_revisions",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("listing_id", sa.String(128), sa.ForeignKey("listings.id", name="fk_listing_revisions_listing_id_listings"), nullable=False),
+        sa.Column(
+            "listing_id",
+            sa.String(128),
+            sa.ForeignKey("listings.id", name="fk_listing_revisions_listing_id_listings"),
+            nullable=False,
+        ),
         sa.Column("revision", sa.Integer, nullable=False),
         sa.Column("content_hash", sa.String(64), nullable=False),
         sa.Column("title", sa.Text, nullable=False),
@@ -58,7 +63,12 @@ def upgrade() -> None:
     op.create_table(
         "predictions",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("revision_id", sa.Integer, sa.ForeignKey("listing_revisions.id", name="fk_predictions_revision_id_listing_revisions"), nullable=False),
+        sa.Column(
+            "revision_id",
+            sa.Integer,
+            sa.ForeignKey("listing_revisions.id", name="fk_predictions_revision_id_listing_revisions"),
+            nullable=False,
+        ),
         sa.Column("topic", sa.String(64), nullable=False),
         sa.Column("score", sa.Float),
         sa.Column("model_version", sa.String(80)),
@@ -71,7 +81,12 @@ def upgrade() -> None:
     op.create_table(
         "actions",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("revision_id", sa.Integer, sa.ForeignKey("listing_revisions.id", name="fk_actions_revision_id_listing_revisions"), nullable=False),
+        sa.Column(
+            "revision_id",
+            sa.Integer,
+            sa.ForeignKey("listing_revisions.id", name="fk_actions_revision_id_listing_revisions"),
+            nullable=False,
+        ),
         sa.Column("listing_id", sa.String(128), nullable=False),
         sa.Column("action", sa.String(16), nullable=False),
         sa.Column("topics", sa.JSON, nullable=False),

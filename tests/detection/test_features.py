@@ -1,0 +1,55 @@
+"""Features: the numpy n-gram hasher counts exactly what scikit-learn counts; price features behave."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import CountVectorizer
+
+from listingguard.detection.features import FeatureSpec, ListingFeaturizer, hash_char_ngrams, ngram_occurrences
+from listingguard.listings.batch import ListingBatch
+from tests.conftest import listing
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="abcナイキ 1", max_size=25), min_size=1, max_size=6))
+def test_counts_match_scikit_learn(docs: list[str]) -> None:
+    # Normalised text never has doubled or edge spaces (scikit-learn would collapse them) nor is empty.
+    docs = [" ".join(d.split()) or "x" for d in docs]
+    ours = hash_char_ngrams(docs, ngram_min=1, ngram_max=3, hash_bits=30, seed=7)
+    padded = [f" {d} " for d in docs]
+    theirs = CountVectorizer(analyzer="char", ngram_range=(1, 3), lowercase=False).fit(padded)
+    reference = theirs.transform(padded)
+    for i in range(len(docs)):
+        assert sorted(ours.getrow(i).data.tolist()) == sorted(reference.getrow(i).data.astype(np.float32).tolist())
+
+
+def test_occurrence_offsets_point_into_the_document() -> None:
+    docs = ["nike air", "ナイキ"]
+    occ = ngram_occurrences(docs, ngram_min=2, ngram_max=3, hash_bits=20, seed=1)
+    for d, start, n in zip(occ.doc, occ.start, occ.length, strict=True):
+        padded = f" {docs[d]} "
+        assert len(padded[start + 1 : start + 1 + n]) == n
+
+
+def test_same_text_same_columns_regardless_of_batch() -> None:
+    a = hash_char_ngrams(["gucci bag"], ngram_min=1, ngram_max=4, hash_bits=20, seed=3)
+    b = hash_char_ngrams(["other", "gucci bag", "x"], ngram_min=1, ngram_max=4, hash_bits=20, seed=3)
+    assert (a.getrow(0) != b.getrow(1)).nnz == 0
+
+
+def test_featurizer_learns_medians_and_round_trips(tmp_path) -> None:
+    batch = ListingBatch.from_records(
+        [listing(id=f"x{i}", price=1000 * (i + 1), category="bags" if i % 2 else "shoes") for i in range(10)]
+    )
+    f = ListingFeaturizer(FeatureSpec(hash_bits=16)).fit(batch)
+    assert f.category_medians_["shoes"] == pytest.approx(5000)
+    X = f.transform(batch)
+    assert X.shape == (10, f.n_features)
+    meta, arrays = f.state()
+    again = ListingFeaturizer.from_state(meta, arrays).transform(batch)
+    assert abs(X - again).max() == 0
+    ratios = f.price_ratios(
+        ListingBatch.from_records([listing(price=500, category="shoes"), listing(price=500, category="unseen")])
+    )
+    assert ratios[0] == pytest.approx(0.1) and ratios[1] > 0

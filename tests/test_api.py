@@ -1,0 +1,139 @@
+"""The HTTP API on SQLite and PostgreSQL, driven through a real ASGI client."""
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+
+from listingguard.app import create_app
+from listingguard.config import Settings
+from listingguard.db import get_engine
+from listingguard.listings.models import ListingRevision
+from listingguard.screening import service as screening_service
+from listingguard.screening.models import Action
+from tests.conftest import listing
+
+
+@pytest.fixture
+def client(settings: Settings, screener) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, screener=screener)) as c:
+        yield c
+
+
+def count(url: str, model) -> int:
+    with get_engine(url).connect() as conn:
+        return conn.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+class TestSubmit:
+    def test_single_listing_gets_an_action_with_reasons(self, client: TestClient) -> None:
+        r = client.post("/v1/listings", json=listing(title="スーパーコピー ｼｬﾈﾙ 財布", category="wallets", price=2000))
+        assert r.status_code == 200
+        body = r.json()
+        assert body["action"] == "hide" and body["status"] == "created" and body["revision"] == 1
+        assert "counterfeit.explicit_terms" in body["rules"]
+        assert set(body["versions"]) == {"model", "rules", "policy"} and body["versions"]["model"]
+        assert max(body["scores"], key=body["scores"].get) == "counterfeit"
+        assert any("counterfeit" in reason for reason in body["reasons"])
+
+    def test_resend_is_idempotent_and_change_is_a_revision(self, client: TestClient, database_url: str) -> None:
+        assert client.post("/v1/listings", json=listing()).json()["status"] == "created"
+        again = client.post("/v1/listings", json=listing()).json()
+        assert again["status"] == "unchanged" and again["action"] == "allow"
+        assert client.post("/v1/listings", json=listing(price=7000)).json()["status"] == "revised"
+        assert count(database_url, ListingRevision) == 2
+        assert count(database_url, Action) == 2
+
+    def test_batch(self, client: TestClient) -> None:
+        r = client.post("/v1/listings", json=[listing(id=f"b{i}") for i in range(5)])
+        assert r.status_code == 200
+        assert [x["id"] for x in r.json()["results"]] == [f"b{i}" for i in range(5)]
+
+    def test_get(self, client: TestClient) -> None:
+        client.post("/v1/listings", json=listing())
+        body = client.get("/v1/listings/L1").json()
+        assert body["listing"]["revision"] == 1 and body["action"]["action"] == "allow"
+        missing = client.get("/v1/listings/nope")
+        assert missing.status_code == 404 and "nope" in missing.json()["error"]
+
+
+class TestBadInput:
+    def post_raw(self, client: TestClient, body: bytes) -> tuple[int, dict]:
+        r = client.post("/v1/listings", content=body, headers={"content-type": "application/json"})
+        return r.status_code, r.json()
+
+    @pytest.mark.parametrize(
+        ("body", "status", "fragment"),
+        [
+            (b'{"id": "x",', 422, "malformed JSON"),
+            (b"\xff\xfe{}", 422, "not valid UTF-8"),
+            (b"", 422, "empty"),
+            (b'"just a string"', 422, "expected a listing object or an array"),
+            (b"[]", 422, "empty"),
+            (b"[1]", 422, "expected a listing object"),
+        ],
+    )
+    def test_unparseable_bodies(self, client: TestClient, body: bytes, status: int, fragment: str) -> None:
+        code, payload = self.post_raw(client, body)
+        assert code == status and fragment in payload["error"]
+        assert "Traceback" not in json.dumps(payload)
+
+    def test_field_errors_name_item_and_field_and_store_nothing(self, client: TestClient, database_url: str) -> None:
+        r = client.post("/v1/listings", json=[listing(id="ok"), listing(id="bad", price=-3, title=7)])
+        assert r.status_code == 422
+        locs = [d["loc"] for d in r.json()["detail"]]
+        assert ["body", 1, "price"] in locs and ["body", 1, "title"] in locs
+        assert count(database_url, ListingRevision) == 0
+
+    def test_huge_description_and_too_big_body(self, client: TestClient, settings: Settings) -> None:
+        r = client.post("/v1/listings", json=listing(description="x" * 10_000_000))
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "description"]
+        code, payload = self.post_raw(client, b" " * (settings.max_body_bytes + 1))
+        assert code == 413 and "limit" in payload["error"]
+
+    def test_batch_limit(self, client: TestClient, settings: Settings) -> None:
+        r = client.post("/v1/listings", json=[listing(id=f"x{i}") for i in range(settings.max_batch + 1)])
+        assert r.status_code == 422 and "at most" in r.json()["error"]
+
+    def test_unknown_topic_in_labels(self, client: TestClient) -> None:
+        r = client.post("/v1/listings", json=listing(labels=["weapon"]))
+        assert r.status_code == 422 and "did you mean 'weapons'" in r.json()["error"]
+
+    def test_broken_unicode_escape(self, client: TestClient) -> None:
+        code, payload = self.post_raw(client, json.dumps(listing(title="a\\ud800b")).replace("\\\\", "\\").encode())
+        assert code == 422 and "broken Unicode" in payload["error"]
+
+
+class TestDatabaseFailures:
+    def test_database_lost_mid_request_is_a_503_and_nothing_is_half_written(
+        self, client: TestClient, database_url: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The listing rows are flushed, then the database fails while recording the action."""
+        original = screening_service.record
+
+        def failing_record(db_session, **kwargs):
+            if database_url.startswith("postgresql"):  # really cut the connection under the session
+                pid = db_session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+                with get_engine(database_url).connect() as other:
+                    other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                return original(db_session, **kwargs)
+            raise OperationalError("INSERT INTO actions", {}, Exception("disk I/O error"))
+
+        monkeypatch.setattr("listingguard.screening.flows.screening_service.record", failing_record)
+        r = client.post("/v1/listings", json=listing())
+        assert r.status_code == 503
+        assert "database is unavailable" in r.json()["error"] and "nothing" in r.json()["error"]
+        assert count(database_url, ListingRevision) == 0
+        monkeypatch.setattr("listingguard.screening.flows.screening_service.record", original)
+        assert client.post("/v1/listings", json=listing()).json()["status"] == "created"
+
+
+def test_health_versions_and_openapi(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    versions = client.get("/v1/versions").json()
+    assert versions["rules"].startswith("rules-") and versions["policy"].startswith("policy-")
+    schema = client.get("/openapi.json").json()
+    assert "ListingIn" in schema["components"]["schemas"]
