@@ -106,3 +106,10 @@ class TestVersionsAndErrors:
         )
         with pytest.raises(Invalid, match="defined twice"):
             load_rule_set(target)
+
+
+def test_pattern_hyperscan_cannot_compile_is_named(tmp_path: Path) -> None:
+    target = copy_rules(tmp_path)
+    (target / "weapons.yaml").write_text("topic: weapons\nrules:\n  - id: weapons.x\n    patterns: ['(?<=a)gun']\n")
+    with pytest.raises(Invalid, match=r"pattern '\(\?<=a\)gun' cannot be compiled by Hyperscan"):
+        load_rule_set(target)

@@ -289,35 +289,50 @@ class _Tracked:
         ends: list[int] = []
         for out, first, last in pieces:
             start = self.starts[first]
-            end = max(self.ends[first : last + 1])
+            end = self.ends[first] if first == last else max(self.ends[first : last + 1])
+            if len(out) == 1:
+                chars.append(out)
+                starts.append(start)
+                ends.append(end)
+                continue
             for ch in out:
                 chars.append(ch)
                 starts.append(start)
                 ends.append(end)
         return _Tracked(chars, starts, ends)
 
-    def per_char(self, fn: Callable[[str], str]) -> _Tracked:
-        return self.map_pieces([(fn(ch), i, i) for i, ch in enumerate(self.chars)])
-
     def sub(self, pattern: re.Pattern[str], replace: Callable[[re.Match[str]], list[tuple[str, int]]]) -> _Tracked:
         """Regex substitution where ``replace`` returns ``(output, index_in_match)`` pairs.
 
         Each output character keeps the span of the match character it is tied to; an index of -1 ties it
-        to the whole match.
+        to the whole match. Text between matches is copied with its spans unchanged.
         """
-        text = self.text
-        pieces: list[tuple[str, int, int]] = []
+        matches = list(pattern.finditer(self.text))
+        if not matches:
+            return self
+        chars: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
         pos = 0
-        for match in pattern.finditer(text):
-            pieces.extend((text[i], i, i) for i in range(pos, match.start()))
+        for match in matches:
+            a, b = match.start(), match.end()
+            chars.extend(self.chars[pos:a])
+            starts.extend(self.starts[pos:a])
+            ends.extend(self.ends[pos:a])
             for out, index in replace(match):
                 if index < 0:
-                    pieces.append((out, match.start(), match.end() - 1))
+                    start, end = self.starts[a], max(self.ends[a:b])
                 else:
-                    pieces.append((out, match.start() + index, match.start() + index))
-            pos = match.end()
-        pieces.extend((text[i], i, i) for i in range(pos, len(text)))
-        return self.map_pieces(pieces)
+                    start, end = self.starts[a + index], self.ends[a + index]
+                for ch in out:
+                    chars.append(ch)
+                    starts.append(start)
+                    ends.append(end)
+            pos = b
+        chars.extend(self.chars[pos:])
+        starts.extend(self.starts[pos:])
+        ends.extend(self.ends[pos:])
+        return _Tracked(chars, starts, ends)
 
 
 def _nfkc_segments(text: str) -> list[tuple[int, int]]:
@@ -341,7 +356,7 @@ def _tracked_stage_a(tracked: _Tracked) -> _Tracked:
     text = tracked.text
     pieces = [(unicodedata.normalize("NFKC", text[a:b]).casefold(), a, b - 1) for a, b in _nfkc_segments(text)]
     tracked = tracked.map_pieces(pieces)
-    return tracked.per_char(lambda ch: ch.translate(tables.table))
+    return tracked.sub(tables.mapped, lambda m: [(ch.translate(tables.table), i) for i, ch in enumerate(m.group(0))])
 
 
 def _tracked_stage_b(tracked: _Tracked) -> _Tracked:
@@ -368,8 +383,12 @@ def _tracked_stage_b(tracked: _Tracked) -> _Tracked:
     return _Tracked(tracked.chars[lead:trail], tracked.starts[lead:trail], tracked.ends[lead:trail])
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_with_offsets(text: str) -> NormalizedText:
-    """Normalise ``text`` like :func:`normalize` and record where each output character came from."""
+    """Normalise ``text`` like :func:`normalize` and record where each output character came from.
+
+    Cached: rule spans and model explanations of the same listing ask for the same fields.
+    """
     tracked = _tracked_stage_a(_Tracked.of(text))
     while True:
         again = _tracked_stage_b(tracked)

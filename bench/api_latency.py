@@ -1,0 +1,135 @@
+"""Single-listing POST /v1/listings latency at 100 requests/s, with a trivial endpoint as the baseline.
+
+Run: python bench/api_latency.py [--seconds 60] [--database sqlite|postgresql]
+
+Starts `listingguard serve` in a child process, then drives it with Locust (a separate process, 100 users
+at one request per second each) twice: against GET /v1/ping (no work) and against POST /v1/listings
+(store + screen + record). Prints p50/p99 of each and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from bench.common import OUT, record
+
+HERE = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(*args: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run([sys.executable, "-m", "listingguard.cli", *args], check=True, env=env)
+
+
+def locust(host: str, target: str, seconds: int, samples: Path, prefix: Path) -> dict[str, float]:
+    env = {**os.environ, "LG_BENCH_TARGET": target, "LG_BENCH_SAMPLES": str(samples)}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(HERE / "locustfile.py"),
+            "--headless",
+            "-u",
+            "100",
+            "-r",
+            "50",
+            "-t",
+            f"{seconds}s",
+            "--host",
+            host,
+            "--csv",
+            str(prefix),
+            "--only-summary",
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["Name"] != "Aggregated"]
+    row = rows[0]
+    return {
+        "requests": float(row["Request Count"]),
+        "failures": float(row["Failure Count"]),
+        "rps": float(row["Requests/s"]),
+        "p50_ms": float(row["50%"]),
+        "p99_ms": float(row["99%"]),
+        "max_ms": float(row["Max Response Time"]),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="lg-latency-"))
+    samples = work / "samples.jsonl"
+    cli("simulate", "--days", "10", "--per-day", "1000", "--seed", "31", "--out", str(samples))
+    model = work / "model"
+    cli("train", "--data", str(samples), "--out", str(model), "--no-refit")
+    env = {**os.environ, "LISTINGGUARD_HOME": str(work / "home"), "LISTINGGUARD_MODEL_DIR": str(model)}
+    if args.database == "postgresql":
+        name = f"lg_bench_{int(time.time())}"
+        with psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        env["LISTINGGUARD_DATABASE_URL"] = args.postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "listingguard.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    host = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{host}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        ping = locust(host, "ping", args.seconds, samples, work / "ping")
+        post = locust(host, "listings", args.seconds, samples, work / "post")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    results = {
+        "database": args.database,
+        "seconds": args.seconds,
+        "ping": ping,
+        "post_listing": post,
+        "p99_ratio_post_vs_ping": post["p99_ms"] / max(ping["p99_ms"], 1e-9),
+    }
+    print(f"100 users x 1 request/s for {args.seconds} s, database {args.database}, load from a separate process")
+    for name, r in (("GET /v1/ping", ping), ("POST /v1/listings", post)):
+        print(
+            f"  {name:18s} {r['rps']:6.1f} req/s  p50 {r['p50_ms']:5.0f} ms  p99 {r['p99_ms']:5.0f} ms  "
+            f"max {r['max_ms']:5.0f} ms  failures {r['failures']:.0f}"
+        )
+    print(f"  p99 ratio POST / ping: {results['p99_ratio_post_vs_ping']:.1f}x  (target: POST p99 < 20 ms)")
+    record(f"api_latency_{args.database}", results)
+
+
+if __name__ == "__main__":
+    main()

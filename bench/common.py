@@ -1,0 +1,44 @@
+"""Helpers shared by the benchmarks: pinning to one core, timing, and recording results."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def one_core() -> None:
+    """Pin this process to a single CPU so throughput numbers mean 'per core'."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+
+
+def best_of(fn: Callable[[], Any], repeat: int = 3) -> float:
+    """The fastest of ``repeat`` runs, in seconds (the least disturbed by other work on the machine)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def record(name: str, results: dict[str, Any]) -> Path:
+    """Write results as JSON under bench/out/ and return the path."""
+    OUT.mkdir(exist_ok=True)
+    payload = {
+        "benchmark": name,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "results": results,
+    }
+    path = OUT / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False))
+    return path

@@ -1,0 +1,5 @@
+"""``python -m listingguard.cli`` runs the command line."""
+
+from listingguard.cli import main
+
+main()
