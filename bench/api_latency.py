@@ -2,15 +2,16 @@
 
 Run: python bench/api_latency.py [--seconds 60] [--database sqlite|postgresql]
 
-Starts `listingguard serve` in a child process, then drives it with Locust (a separate process, 100 users
-at one request per second each) twice: against GET /v1/ping (no work) and against POST /v1/listings
-(store + screen + record). Prints p50/p99 of each and the ratio.
+Starts `listingguard serve` in a child process, then drives it from a separate process with an open-loop
+generator (bench/loadgen.py: 100 requests/s on a fixed schedule, latency measured from when each request
+was due) twice: against GET /v1/ping (no work) and against POST /v1/listings with a new listing each time
+(store + screen + record + review task). Prints p50/p99 of each and the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import json
 import os
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -37,49 +39,34 @@ def cli(*args: str, env: dict[str, str] | None = None) -> None:
     subprocess.run([sys.executable, "-m", "listingguard.cli", *args], check=True, env=env)
 
 
-def locust(host: str, target: str, seconds: int, samples: Path, prefix: Path) -> dict[str, float]:
-    env = {**os.environ, "LG_BENCH_TARGET": target, "LG_BENCH_SAMPLES": str(samples)}
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "locust",
-            "-f",
-            str(HERE / "locustfile.py"),
-            "--headless",
-            "-u",
-            "100",
-            "-r",
-            "50",
-            "-t",
-            f"{seconds}s",
-            "--host",
-            host,
-            "--csv",
-            str(prefix),
-            "--only-summary",
-        ],
-        check=True,
-        env=env,
-        capture_output=True,
-    )
-    with open(f"{prefix}_stats.csv", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["Name"] != "Aggregated"]
-    row = rows[0]
-    return {
-        "requests": float(row["Request Count"]),
-        "failures": float(row["Failure Count"]),
-        "rps": float(row["Requests/s"]),
-        "p50_ms": float(row["50%"]),
-        "p99_ms": float(row["99%"]),
-        "max_ms": float(row["Max Response Time"]),
-    }
+def load(url: str, seconds: int, samples: Path | None, out: Path, token: str | None) -> dict[str, Any]:
+    """Run the open-loop generator in its own process and read its statistics."""
+    command = [
+        sys.executable,
+        "-m",
+        "bench.loadgen",
+        url,
+        "--rate",
+        "100",
+        "--seconds",
+        str(seconds),
+        "--out",
+        str(out),
+    ]
+    if samples is not None:
+        command += ["--samples", str(samples)]
+    if token:
+        command += ["--token", token]
+    subprocess.run(command, check=True, cwd=HERE.parent)
+    stats: dict[str, Any] = json.loads(out.read_text())
+    return stats
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
@@ -94,9 +81,10 @@ def main() -> None:
         with psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         env["LISTINGGUARD_DATABASE_URL"] = args.postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    token = None
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "listingguard.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "listingguard.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -109,8 +97,8 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        ping = locust(host, "ping", args.seconds, samples, work / "ping")
-        post = locust(host, "listings", args.seconds, samples, work / "post")
+        ping = load(f"{host}/v1/ping", args.seconds, None, work / "ping.json", token)
+        post = load(f"{host}/v1/listings", args.seconds, samples, work / "post.json", token)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -124,8 +112,8 @@ def main() -> None:
     print(f"100 users x 1 request/s for {args.seconds} s, database {args.database}, load from a separate process")
     for name, r in (("GET /v1/ping", ping), ("POST /v1/listings", post)):
         print(
-            f"  {name:18s} {r['rps']:6.1f} req/s  p50 {r['p50_ms']:5.0f} ms  p99 {r['p99_ms']:5.0f} ms  "
-            f"max {r['max_ms']:5.0f} ms  failures {r['failures']:.0f}"
+            f"  {name:18s} {r['rate']:6.1f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
+            f"max {r['max_ms']:6.1f} ms  statuses {r['statuses']}"
         )
     print(f"  p99 ratio POST / ping: {results['p99_ratio_post_vs_ping']:.1f}x  (target: POST p99 < 20 ms)")
     record(f"api_latency_{args.database}", results)

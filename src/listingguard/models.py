@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from listingguard.audit import models as audit_models
 from listingguard.db import Base
 from listingguard.listings import models as listing_models
+from listingguard.review import models as review_models
 from listingguard.screening import models as screening_models
+from listingguard.users import models as user_models
 
-__all__ = ["Base", "listing_models", "load_all_models", "screening_models"]
+__all__ = [
+    "Base",
+    "audit_models",
+    "listing_models",
+    "load_all_models",
+    "review_models",
+    "screening_models",
+    "user_models",
+]
 
 
 def load_all_models() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -42,12 +43,17 @@ def serve(
     database_url: Annotated[
         str | None, typer.Option("--database-url", envvar="LISTINGGUARD_DATABASE_URL", help="Database URL.")
     ] = None,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (one per core is a good start).")] = 1,
 ) -> None:
     """Serve the HTTP API (and the moderator UI) after bringing the database schema up to date."""
     settings = settings_with(database_url, model)
     run_migrations(settings.resolved_database_url)
     console.print(f"listingguard on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    if workers > 1:
-        raise typer.BadParameter("run several `listingguard serve` processes behind a proxy instead of --workers")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        return
+    # Worker processes build their own app from the environment; pass the command-line choices on.
+    os.environ["LISTINGGUARD_DATABASE_URL"] = settings.resolved_database_url
+    if settings.model_dir:
+        os.environ["LISTINGGUARD_MODEL_DIR"] = str(settings.model_dir)
+    uvicorn.run("listingguard.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -126,7 +127,8 @@ async def create_listings(
     payload = await read_json_body(request, settings.max_body_bytes)
     listings, single = parse_listings(payload, max_batch=settings.max_batch, known_topics=screener.topics)
     records = await run_in_threadpool_ingest(db_session, screener, listings)
-    return records[0] if single else {"results": records}
+    # The records are plain JSON types already; skipping FastAPI's generic encoder saves milliseconds.
+    return JSONResponse(records[0] if single else {"results": records})
 
 
 async def run_in_threadpool_ingest(

@@ -36,6 +36,23 @@ class TopicPolicy(BaseModel):
         return self
 
 
+class SamplingPolicy(BaseModel):
+    """How listings are sampled for human review beyond what the system flags.
+
+    Exploration: an allowed listing is reviewed with probability
+    ``min(1, exploration_base_rate + exploration_boost * sqrt(max topic score))`` - higher where the model
+    is less sure it is fine, never zero, and always recorded with the task so estimates can reweight by it.
+    Second review: this share of decided primary tasks is reviewed again by another moderator to measure
+    agreement (typically 2-5%).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    exploration_base_rate: float = Field(default=0.002, ge=0, le=1)
+    exploration_boost: float = Field(default=0.05, ge=0, le=1)
+    second_review_rate: float = Field(default=0.03, ge=0, le=1)
+
+
 class PolicyFile(BaseModel):
     """A whole policy file."""
 
@@ -46,3 +63,4 @@ class PolicyFile(BaseModel):
     parent: str | None = None
     defaults: TopicPolicy = TopicPolicy()
     topics: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")], TopicPolicy] = {}
+    sampling: SamplingPolicy = SamplingPolicy()

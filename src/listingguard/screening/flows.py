@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from listingguard.listings import service as listings_service
 from listingguard.listings.batch import ListingBatch
 from listingguard.listings.schemas import ListingIn
+from listingguard.review import service as review_service
 from listingguard.screening import service as screening_service
 from listingguard.screening.pipeline import Screener, ScreeningResult
 
@@ -30,13 +31,25 @@ def ingest_and_screen(
     either keeps all of it or none of it.
     """
     now = now or datetime.now(UTC)
+    # Screen before touching the database: screening is pure CPU, and on SQLite the transaction holds the
+    # write lock, so doing it first keeps the lock (and any row locks on PostgreSQL) as short as possible.
+    # A re-sent unchanged listing is screened for nothing, which is cheaper than holding the lock longer.
+    screened = screener.screen(ListingBatch.from_listings(list(listings)), explain=explain)
     outcomes = listings_service.ingest(db_session, listings=listings, now=now)
-    fresh = [o for o in outcomes if o.needs_screening]
+    fresh = [(o, r) for o, r in zip(outcomes, screened, strict=True) if o.needs_screening]
     results: dict[int, ScreeningResult] = {}
     if fresh:
-        screened = screener.screen(ListingBatch.from_listings([o.listing for o in fresh]), explain=explain)
-        screening_service.record(db_session, revisions=[o.revision for o in fresh], results=screened, now=now)
-        results = {id(o.revision): r for o, r in zip(fresh, screened, strict=True)}
+        revisions = [o.revision for o, _ in fresh]
+        fresh_results = [r for _, r in fresh]
+        screening_service.record(db_session, revisions=revisions, results=fresh_results, now=now)
+        review_service.create_for_screening(
+            db_session,
+            revisions=revisions,
+            results=fresh_results,
+            sampling_policy=screener.policy.spec.sampling,
+            now=now,
+        )
+        results = {id(o.revision): r for o, r in fresh}
     out = []
     for outcome in outcomes:
         result = results.get(id(outcome.revision))  # a repeat within the batch shares its revision

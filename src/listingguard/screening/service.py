@@ -62,6 +62,35 @@ def record(
     return ids
 
 
+def record_moderation(
+    db_session: Session,
+    *,
+    revision_id: int,
+    listing_id: str,
+    action: str,
+    topics: list[str],
+    reason: str,
+    decision_id: int,
+    previous: Action | None,
+    now: datetime,
+) -> Action:
+    """Append the action a moderator's decision implies (hide or restore), keeping the versions before it."""
+    row = Action(
+        revision_id=revision_id,
+        listing_id=listing_id,
+        action=action,
+        topics=topics,
+        reasons={"reasons": [reason], "source": "moderator", "decision_id": decision_id},
+        model_version=None,
+        rule_set_version=previous.rule_set_version if previous else "none",
+        policy_version=previous.policy_version if previous else "none",
+        created_at=now,
+    )
+    db_session.add(row)
+    db_session.flush()
+    return row
+
+
 def latest_action(db_session: Session, *, revision_id: int) -> Action | None:
     """The most recent action recorded for a revision, or None."""
     return db_session.scalars(
