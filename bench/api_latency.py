@@ -97,6 +97,8 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
+        else:
+            raise SystemExit("the server did not become healthy within 60 s")
         ping = load(f"{host}/v1/ping", args.seconds, None, work / "ping.json", token)
         post = load(f"{host}/v1/listings", args.seconds, samples, work / "post.json", token)
     finally:

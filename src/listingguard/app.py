@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
         app.state.engine = engine
         app.state.sessionmaker = session_factory(engine)
         app.state.screener = screener or load_screener(settings)
+        app.state.screening_limiter = anyio.CapacityLimiter(settings.screening_threads)
         yield
 
     app = FastAPI(

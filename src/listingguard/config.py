@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     policy_path: Path = Field(default=DEFAULT_POLICY_PATH, description="Policy YAML file.")
     max_batch: int = Field(default=1000, ge=1, description="Largest batch accepted by POST /v1/listings.")
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024, description="Largest request body.")
+    screening_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Requests screened at once per process (CPU-bound; more processes scale better).",
+    )
     secret_key: str = Field(default="", description="Signs session cookies; generated and kept in `home` if empty.")
 
     @field_validator("database_url")

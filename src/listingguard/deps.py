@@ -35,13 +35,13 @@ def get_db_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def get_screener(request: Request) -> Screener:
+async def get_screener(request: Request) -> Screener:
     """The screener loaded at start-up."""
     screener: Screener = request.app.state.screener
     return screener
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings

@@ -134,4 +134,4 @@ class TestTrainAndEvaluate:
 def test_migrate(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     result = run("migrate", "--database-url", url)
-    assert result.exit_code == 0 and "0001_core" in result.output
+    assert result.exit_code == 0 and "0002_review" in result.output

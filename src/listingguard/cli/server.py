@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from listingguard import workers as server_workers
 from listingguard.app import create_app
 from listingguard.cli.common import console, handle_errors, settings_with
 from listingguard.db import current_revision
@@ -52,8 +52,4 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
         return
-    # Worker processes build their own app from the environment; pass the command-line choices on.
-    os.environ["LISTINGGUARD_DATABASE_URL"] = settings.resolved_database_url
-    if settings.model_dir:
-        os.environ["LISTINGGUARD_MODEL_DIR"] = str(settings.model_dir)
-    uvicorn.run("listingguard.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    server_workers.serve(settings, host=host, port=port, workers=workers)

@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
 
+from listingguard.db import insert_returning_ids, table_of
 from listingguard.errors import NotFound
 from listingguard.listings.models import Listing, ListingRevision
 from listingguard.listings.schemas import ListingIn
@@ -59,74 +60,103 @@ def get_current_revision_or_raise(db_session: Session, *, listing_id: str) -> Li
 
 
 def _current_revisions(db_session: Session, ids: Sequence[str]) -> dict[str, ListingRevision]:
+    """The current revision of each known id, as detached rows holding only what ingestion compares.
+
+    A Core query: this runs on every request of the HTTP path, where loading full ORM objects cost more
+    than the screening.
+    """
+    revisions = table_of(ListingRevision)
+    listings = table_of(Listing)
     found: dict[str, ListingRevision] = {}
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK]
-        rows = db_session.scalars(
-            select(ListingRevision)
+        query = (
+            select(revisions.c.id, revisions.c.listing_id, revisions.c.revision, revisions.c.content_hash)
             .join(
-                Listing,
-                and_(Listing.id == ListingRevision.listing_id, Listing.current_revision == ListingRevision.revision),
+                listings,
+                and_(listings.c.id == revisions.c.listing_id, listings.c.current_revision == revisions.c.revision),
             )
-            .where(Listing.id.in_(part))
+            .where(listings.c.id.in_(part))
         )
-        for row in rows:
-            found[row.listing_id] = row
+        for row in db_session.execute(query):
+            found[row.listing_id] = ListingRevision(
+                id=row.id, listing_id=row.listing_id, revision=row.revision, content_hash=row.content_hash
+            )
     return found
 
 
-def _revision_row(listing: ListingIn, *, number: int, content_hash: str, now: datetime) -> ListingRevision:
-    return ListingRevision(
-        listing_id=listing.id,
-        revision=number,
-        content_hash=content_hash,
-        title=listing.title,
-        description=listing.description,
-        price=listing.price,
-        currency=listing.currency,
-        category=listing.category,
-        brand=listing.brand,
-        condition=listing.condition.value if listing.condition else None,
-        seller_id=listing.seller_id,
-        image_refs=list(listing.image_refs),
-        created_at=listing.created_at,
-        received_at=now,
-        labels=listing.labels,
-        meta=listing.meta,
-    )
+def _revision_values(listing: ListingIn, *, number: int, content_hash: str, now: datetime) -> dict[str, object]:
+    return {
+        "listing_id": listing.id,
+        "revision": number,
+        "content_hash": content_hash,
+        "title": listing.title,
+        "description": listing.description,
+        "price": listing.price,
+        "currency": listing.currency,
+        "category": listing.category,
+        "brand": listing.brand,
+        "condition": listing.condition.value if listing.condition else None,
+        "seller_id": listing.seller_id,
+        "image_refs": list(listing.image_refs),
+        "created_at": listing.created_at,
+        "received_at": now,
+        "labels": listing.labels,
+        "meta": listing.meta,
+    }
 
 
 def ingest(db_session: Session, *, listings: Sequence[ListingIn], now: datetime) -> list[IngestOutcome]:
-    """Store new listings and new revisions of changed ones; report what happened to each, in order."""
+    """Store new listings and new revisions of changed ones; report what happened to each, in order.
+
+    Uses bulk Core statements (one per table) rather than the ORM unit of work: on the single-listing
+    HTTP path the ORM's bookkeeping cost more than the screening itself.
+    """
     current = _current_revisions(db_session, sorted({x.id for x in listings}))
-    parents = {x.listing_id: x for x in current.values()}
-    known = (
-        {row.id: row for row in db_session.scalars(select(Listing).where(Listing.id.in_(list(parents))))}
-        if parents
-        else {}
-    )
-    outcomes: list[IngestOutcome] = []
+    latest: dict[str, tuple[int, str]] = {k: (v.revision, v.content_hash) for k, v in current.items()}
+    new_listings: dict[str, dict[str, object]] = {}
+    moved: dict[str, int] = {}
+    pending: list[tuple[ListingIn, dict[str, object] | None, int]] = []
     for listing in listings:
         content_hash = listing.content_hash()
-        previous = current.get(listing.id)
-        if previous is not None and previous.content_hash == content_hash:
-            outcomes.append(IngestOutcome(listing, previous, "unchanged"))
+        previous = latest.get(listing.id)
+        if previous is not None and previous[1] == content_hash:
+            pending.append((listing, None, previous[0]))
             continue
-        number = previous.revision + 1 if previous is not None else 1
-        revision = _revision_row(listing, number=number, content_hash=content_hash, now=now)
-        parent = known.get(listing.id)
-        if parent is None:
-            parent = Listing(
-                id=listing.id, seller_id=listing.seller_id, current_revision=number, first_seen_at=now, updated_at=now
-            )
-            db_session.add(parent)
-            known[listing.id] = parent
+        number = previous[0] + 1 if previous is not None else 1
+        values = _revision_values(listing, number=number, content_hash=content_hash, now=now)
+        if listing.id in current or listing.id in moved:
+            moved[listing.id] = number
+        elif listing.id in new_listings:
+            new_listings[listing.id]["current_revision"] = number
         else:
-            parent.current_revision = number
-            parent.seller_id = listing.seller_id
-            parent.updated_at = now
-        db_session.add(revision)
-        current[listing.id] = revision
-        outcomes.append(IngestOutcome(listing, revision, "created" if previous is None else "revised"))
-    db_session.flush()
+            new_listings[listing.id] = {
+                "id": listing.id,
+                "seller_id": listing.seller_id,
+                "current_revision": number,
+                "first_seen_at": now,
+                "updated_at": now,
+            }
+        latest[listing.id] = (number, content_hash)
+        pending.append((listing, values, number))
+    if new_listings:
+        db_session.execute(insert(table_of(Listing)), list(new_listings.values()))
+    for listing_id, number in moved.items():
+        db_session.execute(
+            update(Listing).where(Listing.id == listing_id).values(current_revision=number, updated_at=now)
+        )
+    rows = [row for _, row, _ in pending if row is not None]
+    ids = insert_returning_ids(db_session, ListingRevision, rows)
+    outcomes: list[IngestOutcome] = []
+    made = iter(ids)
+    by_key: dict[tuple[str, int], ListingRevision] = {}
+    for listing, inserted, number in pending:
+        if inserted is None:
+            known = by_key.get((listing.id, number)) or current[listing.id]
+            outcomes.append(IngestOutcome(listing, known, "unchanged"))
+            continue
+        revision = ListingRevision(id=next(made), **inserted)  # a detached record of what was inserted
+        by_key[(listing.id, number)] = revision
+        status = "created" if number == 1 else "revised"
+        outcomes.append(IngestOutcome(listing, revision, status))
     return outcomes

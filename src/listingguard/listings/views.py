@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 
 from listingguard.deps import AppSettings, CurrentScreener, DbSession
 from listingguard.errors import Invalid, TooLarge
@@ -126,16 +126,23 @@ async def create_listings(
     """
     payload = await read_json_body(request, settings.max_body_bytes)
     listings, single = parse_listings(payload, max_batch=settings.max_batch, known_topics=screener.topics)
-    records = await run_in_threadpool_ingest(db_session, screener, listings)
+    records = await run_in_threadpool_ingest(request, db_session, screener, listings)
     # The records are plain JSON types already; skipping FastAPI's generic encoder saves milliseconds.
     return JSONResponse(records[0] if single else {"results": records})
 
 
 async def run_in_threadpool_ingest(
-    db_session: DbSession, screener: CurrentScreener, listings: list[ListingIn]
+    request: Request, db_session: DbSession, screener: CurrentScreener, listings: list[ListingIn]
 ) -> list[dict[str, Any]]:
-    """Scoring and database work are blocking; run them off the event loop."""
-    return await run_in_threadpool(ingest_and_screen, db_session, screener=screener, listings=listings)
+    """Scoring and database work are blocking and CPU-bound: run them off the event loop, a few at a time.
+
+    Requests beyond the limiter wait cheaply in the event loop instead of as threads fighting over the
+    interpreter lock, which keeps latency flat under load (see docs/benchmarks.md).
+    """
+    limiter = request.app.state.screening_limiter
+    return await anyio.to_thread.run_sync(
+        lambda: ingest_and_screen(db_session, screener=screener, listings=listings), limiter=limiter
+    )
 
 
 @router.get("/{listing_id}", summary="The latest revision of a listing and its latest action")

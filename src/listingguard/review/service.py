@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from listingguard.audit import service as audit_service
+from listingguard.db import insert_returning_ids
 from listingguard.errors import Conflict, Invalid, NotFound
 from listingguard.listings import service as listings_service
 from listingguard.listings.models import ListingRevision
@@ -90,48 +91,57 @@ def create_for_screening(
     results: Sequence[ScreeningResult],
     sampling_policy: SamplingPolicy,
     now: datetime,
-) -> list[ReviewTask]:
-    """Enforcement tasks for flagged listings, exploration tasks for a random sample of allowed ones."""
-    created: list[ReviewTask] = []
+) -> list[int]:
+    """Enforcement tasks for flagged listings, exploration tasks for a random sample of allowed ones.
+
+    Returns the new task ids. Rows are bulk-inserted because this runs on the per-listing HTTP path.
+    """
+    rows: list[dict[str, Any]] = []
     for revision, result in zip(revisions, results, strict=True):
         if revision.revision > 1:
             _cancel_open_for_listing(db_session, listing_id=revision.listing_id, now=now)
+        row: dict[str, Any] = {
+            "revision_id": revision.id,
+            "listing_id": revision.listing_id,
+            "purpose": "primary",
+            "status": "open",
+            "created_at": now,
+        }
         if result.action != "allow":
-            task = ReviewTask(
-                revision_id=revision.id,
-                listing_id=revision.listing_id,
+            row.update(
                 kind="enforcement",
-                purpose="primary",
                 topics=result.topics,
                 topics_key=_topics_key(result.topics),
                 priority=result.priority,
                 inclusion_probability=1.0,
                 source="screening",
-                status="open",
-                created_at=now,
             )
         else:
             top = max(result.scores.values(), default=0.0)
             pi = sampling.exploration_probability(top, sampling_policy)
             if not sampling.explore(revision.listing_id, revision.revision, pi):
                 continue
-            task = ReviewTask(
-                revision_id=revision.id,
-                listing_id=revision.listing_id,
+            row.update(
                 kind="exploration",
-                purpose="primary",
                 topics=[],
                 topics_key="",
                 priority=0.0,
                 inclusion_probability=pi,
                 source="exploration",
-                status="open",
-                created_at=now,
             )
-        db_session.add(task)
-        created.append(task)
-    db_session.flush()
-    return created
+        rows.append(row)
+    if not rows:
+        return []
+    defaults = {
+        "claimed_by": None,
+        "claim_token": None,
+        "lease_expires_at": None,
+        "excluded_user_id": None,
+        "parent_task_id": None,
+        "message": None,
+        "decided_at": None,
+    }
+    return insert_returning_ids(db_session, ReviewTask, [{**defaults, **r} for r in rows])
 
 
 def create_evaluation_tasks(

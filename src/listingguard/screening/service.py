@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from listingguard.db import insert_returning_ids, table_of
 from listingguard.listings.models import ListingRevision
 from listingguard.screening.models import Action, Prediction
 from listingguard.screening.pipeline import ScreeningResult
@@ -54,12 +55,8 @@ def record(
             }
         )
     if prediction_rows:
-        db_session.execute(insert(Prediction), prediction_rows)
-    ids: list[int] = []
-    if action_rows:
-        ids = list(db_session.scalars(insert(Action).returning(Action.id), action_rows))
-    db_session.flush()
-    return ids
+        db_session.execute(insert(table_of(Prediction)), prediction_rows)
+    return insert_returning_ids(db_session, Action, action_rows)
 
 
 def record_moderation(
