@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from listingguard.config import DEFAULT_POLICY_PATH, DEFAULT_RULES_DIR, Settings
-from listingguard.db import get_engine, migrate
+from listingguard.db import get_engine, migrate, session_scope
 from listingguard.detection.features import FeatureSpec
 from listingguard.detection.model import ModerationModel
 from listingguard.detection.training import DataSource, TrainingConfig, train
@@ -28,6 +29,7 @@ from listingguard.policy.service import load_policy
 from listingguard.rules.engine import load_rule_set
 from listingguard.screening.pipeline import Screener
 from listingguard.simulator.generator import SimulationConfig, simulate
+from listingguard.users import service as users_service
 
 POSTGRES_URL = os.environ.get("LISTINGGUARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = bool(os.environ.get("CI") or os.environ.get("LISTINGGUARD_REQUIRE_POSTGRES"))
@@ -132,6 +134,27 @@ def screener(model: ModerationModel) -> Screener:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str, trained_model: Path) -> Settings:
     return Settings(home=tmp_path / "home", database_url=database_url, model_dir=trained_model)
+
+
+def make_user(url: str, username: str, role: str, password: str | None = "correct horse battery") -> Any:
+    """Create an account directly in the database and return it."""
+    with session_scope(get_engine(url)) as session:
+        return users_service.create(
+            session,
+            username=username,
+            role=role,
+            password=None if role == "service" else password,
+            actor="tests",
+            now=datetime.now(UTC),
+        )
+
+
+def make_token(url: str, username: str, role: str) -> str:
+    """Create an account with an API token; return the token."""
+    make_user(url, username, role)
+    with session_scope(get_engine(url)) as session:
+        user = users_service.get_by_username(session, username=username)
+        return users_service.create_token(session, user=user, name="tests", actor="tests", now=datetime.now(UTC))
 
 
 def listing(**overrides: Any) -> dict[str, Any]:

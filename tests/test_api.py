@@ -14,12 +14,13 @@ from listingguard.db import get_engine
 from listingguard.listings.models import ListingRevision
 from listingguard.screening import service as screening_service
 from listingguard.screening.models import Action
-from tests.conftest import listing
+from tests.conftest import listing, make_token
 
 
 @pytest.fixture
-def client(settings: Settings, screener) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, screener=screener)) as c:
+def client(settings: Settings, screener, database_url: str) -> Iterator[TestClient]:
+    token = make_token(database_url, "marketplace", "service")
+    with TestClient(create_app(settings, screener=screener), headers={"authorization": f"Bearer {token}"}) as c:
         yield c
 
 
@@ -137,3 +138,24 @@ def test_health_versions_and_openapi(client: TestClient) -> None:
     assert versions["rules"].startswith("rules-") and versions["policy"].startswith("policy-")
     schema = client.get("/openapi.json").json()
     assert "ListingIn" in schema["components"]["schemas"]
+
+
+class TestAuth:
+    def test_no_token_is_401_with_a_hint(self, settings: Settings, screener) -> None:
+        with TestClient(create_app(settings, screener=screener)) as anonymous:
+            r = anonymous.post("/v1/listings", json=listing())
+        assert r.status_code == 401 and "Authorization: Bearer" in r.json()["error"]
+
+    def test_wrong_token(self, settings: Settings, screener) -> None:
+        with TestClient(create_app(settings, screener=screener), headers={"authorization": "Bearer lg_abc_def"}) as c:
+            assert c.post("/v1/listings", json=listing()).status_code == 401
+
+    def test_moderator_cannot_submit_listings_or_manage_users(
+        self, settings: Settings, screener, database_url: str
+    ) -> None:
+        token = make_token(database_url, "mod", "moderator")
+        with TestClient(create_app(settings, screener=screener), headers={"authorization": f"Bearer {token}"}) as c:
+            assert c.post("/v1/listings", json=listing()).status_code == 403
+            r = c.post("/v1/users", json={"username": "x1", "role": "admin", "password": "long enough password"})
+            assert r.status_code == 403 and "moderator may not" in r.json()["error"]
+            assert c.get("/v1/review/stats").status_code == 403

@@ -15,19 +15,25 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from pydantic import TypeAdapter
 from sqlalchemy.exc import OperationalError
+from starlette.middleware.sessions import SessionMiddleware
 
 from listingguard import __version__
-from listingguard.config import Settings, get_settings
+from listingguard.config import PACKAGE_DIR, Settings, get_settings
 from listingguard.db import get_engine, session_factory
 from listingguard.errors import LGError
 from listingguard.listings import views as listings_views
 from listingguard.listings.schemas import ListingIn
+from listingguard.review import views as review_views
 from listingguard.screening.loader import load_screener
 from listingguard.screening.pipeline import Screener
 from listingguard.system import views as system_views
+from listingguard.users import views as users_views
+from listingguard.web import views as web_views
+from listingguard.web.auth import LoginRequired, secret_key
 
 log = logging.getLogger("listingguard")
 
@@ -37,12 +43,30 @@ def error_response(status: int, message: str, detail: list[dict[str, Any]] | Non
     return JSONResponse(status_code=status, content={"error": message, "detail": detail or []})
 
 
-async def _lg_error(_request: Request, exc: Exception) -> JSONResponse:
+API_PREFIXES = ("/v1", "/healthz", "/openapi.json", "/docs", "/redoc")
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIXES)
+
+
+async def _lg_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, LGError)
-    return error_response(exc.status_code, exc.message, exc.detail)
+    if _is_api(request):
+        return error_response(exc.status_code, exc.message, exc.detail)
+    if isinstance(exc, LoginRequired):
+        return web_views.require_login_redirect(request)
+    return web_views.render(
+        request,
+        "_message.html",
+        status_code=exc.status_code,
+        title="That did not work",
+        message=exc.message,
+        error=True,
+    )
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     detail = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
     first = detail[0] if detail else {"loc": [], "msg": "invalid request"}
@@ -50,14 +74,22 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, f"{where}: {first['msg']}", detail)
 
 
-async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _database_error(request: Request, exc: Exception) -> Response:
     log.error("database error: %s", exc)
-    return error_response(503, "the database is unavailable; nothing from this request was saved. Retry shortly.")
+    message = "the database is unavailable; nothing from this request was saved. Retry shortly."
+    if _is_api(request):
+        return error_response(503, message)
+    return web_views.render(request, "_message.html", status_code=503, title="Try again", message=message, error=True)
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error", exc_info=exc)
-    return error_response(500, "internal error; nothing from this request was saved. The server log has details.")
+    message = "internal error; nothing from this request was saved. The server log has details."
+    if _is_api(request):
+        return error_response(500, message)
+    return web_views.render(
+        request, "_message.html", status_code=500, title="Something broke", message=message, error=True
+    )
 
 
 def create_app(settings: Settings | None = None, *, screener: Screener | None = None) -> FastAPI:
@@ -86,6 +118,18 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
     app.add_exception_handler(Exception, _unexpected)
     app.include_router(system_views.router)
     app.include_router(listings_views.router)
+    app.include_router(review_views.router)
+    app.include_router(users_views.router)
+    app.include_router(web_views.router)
+    app.mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "web" / "static")), name="static")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(settings),
+        session_cookie="listingguard_session",
+        same_site="lax",
+        https_only=settings.secure_cookies,
+        max_age=12 * 3600,
+    )
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

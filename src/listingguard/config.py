@@ -35,6 +35,10 @@ class Settings(BaseSettings):
         le=64,
         description="Requests screened at once per process (CPU-bound; more processes scale better).",
     )
+    review_lease_seconds: int = Field(
+        default=300, ge=10, le=86400, description="How long a claimed task stays claimed."
+    )
+    secure_cookies: bool = Field(default=False, description="Send the session cookie over HTTPS only (set behind TLS).")
     secret_key: str = Field(default="", description="Signs session cookies; generated and kept in `home` if empty.")
 
     @field_validator("database_url")

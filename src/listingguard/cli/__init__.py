@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from listingguard.cli import data, demo, models, server
+from listingguard.cli import data, demo, models, review, server, users
 
 app = typer.Typer(
     name="listingguard",
@@ -21,6 +21,8 @@ app.command("score")(models.score)
 app.command("evaluate")(models.evaluate)
 app.command("serve")(server.serve)
 app.command("migrate")(server.migrate)
+app.command("simulate-reviewers")(review.simulate_reviewers)
+app.add_typer(users.app, name="users")
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -14,15 +15,19 @@ from rich.panel import Panel
 from listingguard.app import create_app
 from listingguard.cli.common import console, count_progress, handle_errors, settings_with, truth_matrix
 from listingguard.cli.models import print_report
+from listingguard.cli.review import simulate_reviewers
+from listingguard.cli.users import generated_password
 from listingguard.db import get_engine, migrate, session_scope
 from listingguard.detection.training import DataSource, TrainingConfig, file_sha256, train
 from listingguard.evaluation import plots
 from listingguard.evaluation.report import evaluate, score_for_evaluation
 from listingguard.listings.batch import ListingBatch
 from listingguard.listings.io import read_listings, write_jsonl
+from listingguard.review import service as review_service
 from listingguard.screening.flows import ingest_and_screen
 from listingguard.screening.loader import load_screener
 from listingguard.simulator.generator import SimulationConfig, simulate_day
+from listingguard.users import service as users_service
 
 TRY_LISTING = json.dumps(
     {
@@ -51,8 +56,12 @@ def demo(
         float,
         typer.Option("--prevalence-scale", min=0.1, max=20, help="Multiply violation rates (for quick, small runs)."),
     ] = 1.0,
+    reviewers_leave: Annotated[
+        int,
+        typer.Option("--leave", min=0, help="Tasks left in the queue for you; simulated reviewers decide the rest."),
+    ] = 40,
 ) -> None:
-    """Simulate a marketplace, train detectors, moderate new listings, report, and serve the API.
+    """Simulate a marketplace, train detectors, moderate new listings, review them, report, and serve the UI.
 
     Everything runs on SQLite under LISTINGGUARD_HOME (default ./.listingguard/demo); no server to install.
     The data is SYNTHETIC (the built-in simulator), so the numbers illustrate the system, not a real market.
@@ -122,23 +131,49 @@ def demo(
     plots.coverage_bars(report, report_dir / "coverage.png")
     plots.reliability_diagrams(report, report_dir / "reliability.png")
     print_report(report)
+    console.rule("[bold]5. humans in the loop: accounts, the review queue, simulated reviewers")
+    now = datetime.now(UTC)
+    moderator_password = generated_password()
+    admin_password = generated_password()
+    with session_scope(engine) as session:
+        users_service.create(
+            session, username="moderator", role="moderator", password=moderator_password, actor="demo", now=now
+        )
+        users_service.create(session, username="admin", role="admin", password=admin_password, actor="demo", now=now)
+        service_user = users_service.create(
+            session, username="marketplace", role="service", password=None, actor="demo", now=now
+        )
+        token = users_service.create_token(session, user=service_user, name="demo", actor="demo", now=now)
+        backlog = review_service.backlog(session, now=now)
+    console.print(
+        f"{backlog['total']:,} review tasks: " + ", ".join(f"{k} {n:,}" for k, n in sorted(backlog["by_kind"].items()))
+    )
+    share = max(0, backlog["total"] - reviewers_leave)
+    if share:
+        simulate_reviewers(reviewers=3, error_rate=0.03, limit=share, seed=seed, database_url=url, model=model_dir)
     elapsed = time.monotonic() - started
 
     base_url = f"http://127.0.0.1:{port}"
     console.print(
         Panel.fit(
             f"set-up finished in {elapsed:.0f} s\n\n"
+            f"moderator UI       {base_url}/login\n"
+            f"  log in as        moderator / {moderator_password}   (admin / {admin_password})\n"
+            f"  keys             n next · 1-9 topics · Enter violation · o ok · s skip\n"
             f"report and plots   {report_dir}\n"
             f"model and lineage  {model_dir / 'manifest.json'}\n"
             f"database           {url}\n"
             f"API docs           {base_url}/docs\n\n"
+            "the reviewers above are SIMULATED (they answer from the simulator's ground truth)\n"
             "next: listingguard --help, docs/commands.md",
             title="listingguard demo",
         )
     )
-    console.print("try the API while it runs:")
+    console.print("try the API while it runs (the token belongs to the demo's `marketplace` service account):")
     console.print(
-        f"  curl -s {base_url}/v1/listings -H 'content-type: application/json' -d '{TRY_LISTING}'", soft_wrap=True
+        f"  curl -s {base_url}/v1/listings -H 'authorization: Bearer {token}' -H 'content-type: application/json' "
+        f"-d '{TRY_LISTING}'",
+        soft_wrap=True,
     )
     if serve:
         console.print(f"serving on {base_url} — press Ctrl-C to stop")

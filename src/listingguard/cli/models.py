@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from listingguard.cli.common import (
     byte_progress,
@@ -20,6 +22,7 @@ from listingguard.cli.common import (
     truth_matrix,
 )
 from listingguard.config import get_settings
+from listingguard.db import get_engine, session_scope
 from listingguard.detection.features import FeatureSpec
 from listingguard.detection.training import DataSource, TrainingConfig, file_sha256
 from listingguard.detection.training import train as train_model
@@ -30,6 +33,7 @@ from listingguard.evaluation.report import score_for_evaluation
 from listingguard.listings.batch import ListingBatch
 from listingguard.listings.io import RecordError, input_size, read_listings
 from listingguard.listings.schemas import ListingIn
+from listingguard.review.training_data import from_decisions
 from listingguard.screening.loader import load_screener
 from listingguard.screening.pipeline import ScreeningResult
 
@@ -58,10 +62,18 @@ def load_listings(paths: list[Path], *, strict: bool, what: str) -> tuple[list[L
 
 @handle_errors
 def train(
-    data: Annotated[
-        list[Path], typer.Option("--data", "-d", help="Labelled listings (.jsonl/.parquet/.csv); repeatable.")
-    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="New model directory (must not exist or be empty).")],
+    data: Annotated[
+        list[Path] | None, typer.Option("--data", "-d", help="Labelled listings (.jsonl/.parquet/.csv); repeatable.")
+    ] = None,
+    from_db: Annotated[bool, typer.Option("--from-db", help="Train on moderators' decisions in the database.")] = False,
+    since: Annotated[str | None, typer.Option(help="With --from-db: first day of decisions (YYYY-MM-DD).")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="With --from-db: day after the last decisions (YYYY-MM-DD).")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", envvar="LISTINGGUARD_DATABASE_URL", help="Database URL (--from-db).")
+    ] = None,
     topics: Annotated[list[str] | None, typer.Option("--topics", help="Train only these topics (repeatable).")] = None,
     holdout: Annotated[
         float, typer.Option(min=0.0, max=0.5, help="Most recent share of rows kept for the manifest's metrics.")
@@ -77,16 +89,40 @@ def train(
 ) -> None:
     """Train one calibrated detector per topic named in the labels and write a model directory.
 
-    The most recent --holdout share is kept out to measure the model; the manifest records the data hash,
-    label window, features, parameters, metrics, library and code versions and author.
+    Labels come from files (--data) or from moderators' decisions (--from-db --since DATE), where each
+    exploration label is weighted by 1/pi. The most recent --holdout share is kept out to measure the
+    model; the manifest records the data hash, label window, features, parameters, metrics, library and
+    code versions and author.
     """
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise Invalid(f"{out} already exists; choose a new --out directory (models are immutable)")
     if tokenizer not in ("char", "sudachi", "fugashi"):
         raise Invalid(f"--tokenizer {tokenizer!r}: use char, sudachi or fugashi")
-    listings, _ = load_listings(data, strict=strict, what="training")
-    sources = [DataSource("file", str(p), file_sha256(p), 0) for p in data]
-    batch = ListingBatch.from_listings(listings)
+    if bool(data) == from_db:
+        raise Invalid("give either --data FILE or --from-db --since DATE")
+    weights = None
+    extra: dict[str, Any] = {}
+    if from_db:
+        if not since:
+            raise Invalid("--from-db needs --since YYYY-MM-DD (the first day of decisions to learn from)")
+        url = settings_with(database_url).resolved_database_url
+        with session_scope(get_engine(url)) as session:
+            labelled = from_decisions(
+                session, since=_day(since, "--since"), until=_day(until, "--until") if until else None
+            )
+        batch = ListingBatch.from_records(labelled.records)
+        weights = labelled.weights
+        sources = [
+            DataSource(
+                "database", make_url(url).render_as_string(hide_password=True), labelled.sha256, len(labelled.records)
+            )
+        ]
+        extra = {"feedback": labelled.lineage}
+    else:
+        assert data is not None
+        listings, _ = load_listings(data, strict=strict, what="training")
+        sources = [DataSource("file", str(p), file_sha256(p), 0) for p in data]
+        batch = ListingBatch.from_listings(listings)
     spec = FeatureSpec(embeddings=embeddings, tokenizer=tokenizer)  # type: ignore[arg-type]
     config = TrainingConfig(
         topics=topics or None,
@@ -95,12 +131,21 @@ def train(
         spec=spec,
         author=author,
         min_positives=min_positives,
+        sample_weights=weights,
+        extra_lineage=extra,
     )
     with console.status("training") as status:
         model = train_model(batch, config, sources=sources, progress=lambda msg: status.update(msg))
     model.save(out)
     _print_manifest_metrics(model.manifest)
     console.print(f"model [bold]{model.version}[/] written to {out}")
+
+
+def _day(value: str, option: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    except ValueError:
+        raise Invalid(f"{option} {value!r} is not a date; use YYYY-MM-DD") from None
 
 
 def _print_manifest_metrics(manifest: dict[str, Any]) -> None:

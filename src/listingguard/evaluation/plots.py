@@ -1,6 +1,7 @@
 """PNG plots for evaluation reports: PR curves, coverage, reliability diagrams and recall over days.
 
-Figures are drawn with matplotlib's Agg backend (no display needed) and closed right after saving.
+Figures use matplotlib's object-oriented API (``Figure``, no pyplot): no global state, no display needed,
+safe in a web server's threads.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from sklearn.metrics import precision_recall_curve
@@ -25,7 +25,8 @@ from listingguard.evaluation.report import ScoredSet
 def _grid(n: int) -> tuple[Figure, list[Any]]:
     cols = min(4, max(n, 1))
     rows = math.ceil(max(n, 1) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.4 * rows), squeeze=False)
+    fig = Figure(figsize=(4 * cols, 3.4 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     flat = list(axes.ravel())
     for ax in flat[n:]:
         ax.axis("off")
@@ -36,7 +37,6 @@ def _save(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 
@@ -72,7 +72,8 @@ def coverage_bars(report: Mapping[str, Any], path: Path) -> Path:
     rules = [report["topics"][t]["coverage"]["rules"]["caught"] for t in topics]
     union = [report["topics"][t]["coverage"]["rules_plus_ml"]["caught"] for t in topics]
     positives = [report["topics"][t]["positives"] for t in topics]
-    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(topics) + 2), 4))
+    fig = Figure(figsize=(max(6, 1.1 * len(topics) + 2), 4))
+    ax = fig.subplots()
     x = np.arange(len(topics))
     ax.bar(x - 0.27, positives, 0.27, label="violations", color="#cccccc")
     ax.bar(x, rules, 0.27, label="caught by rules", color="#ff7f0e")

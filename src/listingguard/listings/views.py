@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -17,8 +17,13 @@ from listingguard.listings.io import check_topics, validation_errors
 from listingguard.listings.schemas import ListingIn
 from listingguard.screening import service as screening_service
 from listingguard.screening.flows import ingest_and_screen
+from listingguard.users.deps import require
+from listingguard.users.models import User
 
 router = APIRouter(prefix="/v1/listings", tags=["listings"])
+
+Writer = Annotated[User, Depends(require("listings:write"))]
+Reader = Annotated[User, Depends(require("listings:read"))]
 
 _BODY_DOC = {
     "requestBody": {
@@ -117,7 +122,7 @@ def parse_listings(payload: Any, *, max_batch: int, known_topics: list[str]) -> 
     responses={413: {"description": "Body too large"}, 422: {"description": "Invalid listing"}},
 )
 async def create_listings(
-    request: Request, db_session: DbSession, screener: CurrentScreener, settings: AppSettings
+    request: Request, db_session: DbSession, screener: CurrentScreener, settings: AppSettings, user: Writer
 ) -> Any:
     """Store and screen listings. A batch is all-or-nothing: one invalid listing rejects the request.
 
@@ -146,7 +151,7 @@ async def run_in_threadpool_ingest(
 
 
 @router.get("/{listing_id}", summary="The latest revision of a listing and its latest action")
-def get_listing(listing_id: str, db_session: DbSession) -> dict[str, Any]:
+def get_listing(listing_id: str, db_session: DbSession, user: Reader) -> dict[str, Any]:
     """Look up a listing by the marketplace's id."""
     revision = service.get_current_revision_or_raise(db_session, listing_id=listing_id)
     action = screening_service.latest_action(db_session, revision_id=revision.id)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from sqlalchemy import text
 
 from listingguard import __version__
 from listingguard.deps import CurrentScreener, DbSession
+from listingguard.users.deps import require
+from listingguard.users.models import User
 
 router = APIRouter(tags=["system"])
 
@@ -21,7 +23,7 @@ def health(db_session: DbSession) -> dict[str, Any]:
 
 
 @router.get("/v1/versions", summary="Versions of the code, model, rule set and policy in use")
-def versions(screener: CurrentScreener) -> dict[str, Any]:
+def versions(screener: CurrentScreener, user: Annotated[User, Depends(require("listings:read"))]) -> dict[str, Any]:
     """What is screening listings right now."""
     return {
         "listingguard": __version__,

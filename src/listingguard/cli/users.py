@@ -1,0 +1,113 @@
+"""Account commands: add users, create and revoke API tokens, list accounts."""
+
+from __future__ import annotations
+
+import getpass
+import secrets
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from listingguard.cli.common import console, handle_errors, settings_with
+from listingguard.db import get_engine, migrate, session_scope
+from listingguard.errors import Invalid, NotFound
+from listingguard.users import service
+from listingguard.users.service import ROLES
+
+app = typer.Typer(help="Manage accounts and API tokens.", no_args_is_help=True)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", envvar="LISTINGGUARD_DATABASE_URL", help="Database URL (default: SQLite in HOME)."),
+]
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise Invalid("the passwords differ; nothing was created")
+    return first
+
+
+@app.command("add")
+@handle_errors
+def add(
+    username: Annotated[str, typer.Argument(help="Login name (lower case, digits, . _ -).")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")] = "moderator",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an account. People get a password (prompted); a `service` account gets an API token instead."""
+    url = settings_with(database_url).resolved_database_url
+    migrate(url)
+    password = None if role == "service" else _read_password(password_stdin)
+    now = datetime.now(UTC)
+    with session_scope(get_engine(url)) as session:
+        user = service.create(session, username=username, role=role, password=password, actor="cli", now=now)
+        token = (
+            service.create_token(session, user=user, name="initial", actor="cli", now=now)
+            if role == "service"
+            else None
+        )
+    console.print(f"created {role} [bold]{username}[/]")
+    if token:
+        console.print(f"API token (shown once, store it now): {token}")
+
+
+@app.command("token")
+@handle_errors
+def token(
+    username: Annotated[str, typer.Argument(help="Account that will own the token.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create an API token for an account and print it once (only its hash is stored)."""
+    url = settings_with(database_url).resolved_database_url
+    migrate(url)
+    with session_scope(get_engine(url)) as session:
+        user = service.get_by_username(session, username=username)
+        if user is None:
+            raise NotFound(f"no user {username!r}; create it with `listingguard users add`")
+        value = service.create_token(session, user=user, name=name, actor="cli", now=datetime.now(UTC))
+    console.print(value)
+
+
+@app.command("revoke-token")
+@handle_errors
+def revoke_token(
+    prefix: Annotated[str, typer.Argument(help="The part after lg_ and before the second _.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke an API token."""
+    url = settings_with(database_url).resolved_database_url
+    with session_scope(get_engine(url)) as session:
+        service.revoke_token(session, prefix=prefix, actor="cli", now=datetime.now(UTC))
+    console.print(f"revoked token {prefix}")
+
+
+@app.command("list")
+@handle_errors
+def list_users(database_url: DatabaseUrl = None) -> None:
+    """Show every account."""
+    url = settings_with(database_url).resolved_database_url
+    migrate(url)
+    with session_scope(get_engine(url)) as session:
+        users = service.get_all(session)
+        table = Table("user", "role", "active", "created")
+        for user in users:
+            table.add_row(
+                user.username, user.role, "yes" if user.active else "no", user.created_at.strftime("%Y-%m-%d")
+            )
+    console.print(table)
+
+
+def generated_password() -> str:
+    """A password for demo accounts."""
+    return secrets.token_urlsafe(9)

@@ -1,0 +1,95 @@
+"""Review API input and output."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from listingguard.listings.schemas import TopicName
+
+
+class ClaimIn(BaseModel):
+    """Which task to claim next (all filters optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kinds: list[Annotated[str, StringConstraints(pattern=r"^(enforcement|evaluation|exploration)$")]] = []
+    topic: TopicName | None = None
+    older_than_minutes: int | None = Field(default=None, ge=0, le=525600)
+    newer_than_minutes: int | None = Field(default=None, ge=0, le=525600)
+
+
+class DecisionIn(BaseModel):
+    """A verdict: the violated topics, or an empty list for ``ok``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    claim_token: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+    topics: list[TopicName] = Field(default=[], max_length=16)
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class ReleaseIn(BaseModel):
+    """Give a claimed task back (skip)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    claim_token: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+
+
+class EvaluationTasksIn(BaseModel):
+    """Blind review tasks for a backtest or experiment."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listing_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] = Field(
+        min_length=1, max_length=10000
+    )
+    source: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class AppealIn(BaseModel):
+    """A seller's appeal against a decision on their listing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listing_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    message: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class DecisionRead(BaseModel):
+    """A recorded decision."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    task_id: int
+    listing_id: str
+    reviewer_id: int
+    topics: list[str]
+    ok: bool
+    note: str | None
+    kind: str
+    purpose: str
+    inclusion_probability: float
+    created_at: datetime
+
+
+class TaskRead(BaseModel):
+    """A task as a moderator sees it. Evaluation tasks carry no machine signals (they are blind)."""
+
+    id: int
+    kind: str
+    purpose: str
+    status: str
+    priority: float
+    listing_id: str
+    revision: int
+    claim_token: str | None = None
+    lease_expires_at: datetime | None = None
+    created_at: datetime
+    message: str | None = None
+    listing: dict[str, Any]
+    signals: dict[str, Any] | None = None
