@@ -7,9 +7,9 @@ Server-rendered with Jinja2; htmx swaps the review card after each decision so t
 from __future__ import annotations
 
 import io
-from urllib.parse import urlencode
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
