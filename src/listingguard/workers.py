@@ -20,6 +20,8 @@ from listingguard.app import create_app
 from listingguard.config import Settings
 from listingguard.db import dispose_all
 
+KEEP_ALIVE_SECONDS = 65
+
 
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket (``proto=IPPROTO_TCP``) shared by the worker processes."""
@@ -33,7 +35,9 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def _worker(settings: Settings, sock: socket.socket) -> None:
-    config = uvicorn.Config(create_app(settings), log_level="warning")
+    # Moderators look at a listing for several seconds between requests; keep their browser's connection
+    # open across that (uvicorn's default closes it after 5 s idle).
+    config = uvicorn.Config(create_app(settings), log_level="warning", timeout_keep_alive=KEEP_ALIVE_SECONDS)
     uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from listingguard.db import Base
@@ -25,7 +25,19 @@ class ReviewTask(Base):
     """
 
     __tablename__ = "review_tasks"
-    __table_args__ = (Index("ix_review_tasks_queue", "status", "priority", "created_at"),)
+    __table_args__ = (
+        Index("ix_review_tasks_queue", "status", "priority", "created_at"),
+        # Hand-out order over open and claimed tasks only (migration 0003): a claim reads one index entry
+        # instead of sorting the backlog.
+        Index(
+            "ix_review_tasks_claimable",
+            text("priority DESC"),
+            "created_at",
+            "id",
+            postgresql_where=text("status IN ('open', 'claimed')"),
+            sqlite_where=text("status IN ('open', 'claimed')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     revision_id: Mapped[int] = mapped_column(ForeignKey("listing_revisions.id"), index=True)

@@ -240,9 +240,11 @@ def create_appeal(db_session: Session, *, listing_id: str, message: str, actor: 
 
 # -- claiming -----------------------------------------------------------------------------------------
 def _claimable(now: datetime) -> ColumnElement[bool]:
-    return or_(
-        ReviewTask.status == "open",
-        and_(ReviewTask.status == "claimed", ReviewTask.lease_expires_at < now),
+    # The IN clause matches the partial index ix_review_tasks_claimable, so the planner can walk it in
+    # hand-out order; the OR then keeps open tasks and claimed ones whose lease has run out.
+    return and_(
+        ReviewTask.status.in_(("open", "claimed")),
+        or_(ReviewTask.status == "open", ReviewTask.lease_expires_at < now),
     )
 
 
@@ -267,41 +269,44 @@ def claim_next(
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
 ) -> ReviewTask | None:
-    """Lease the most urgent task this reviewer may take (highest priority, then oldest), or None."""
-    postgres = db_session.get_bind().dialect.name == "postgresql"
-    for _ in range(20):
-        query = _filtered(select(ReviewTask).where(_claimable(now)), reviewer, flt, now)
-        query = query.order_by(ReviewTask.priority.desc(), ReviewTask.created_at, ReviewTask.id).limit(1)
-        if postgres:
-            query = query.with_for_update(skip_locked=True)
-        task = db_session.scalars(query).first()
-        if task is None:
-            return None
-        token = str(uuid.uuid4())
-        before = {"status": task.status, "claimed_by": task.claimed_by}
-        taken = db_session.execute(
-            update(ReviewTask)
-            .where(ReviewTask.id == task.id, _claimable(now))
-            .values(status="claimed", claimed_by=reviewer.id, claim_token=token, lease_expires_at=now + lease)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
-            db_session.refresh(task)
-            audit_service.log(
-                db_session,
-                actor=reviewer.username,
-                action="task.claim",
-                entity="review_task",
-                entity_id=task.id,
-                now=now,
-                before=before,
-                after={
-                    "status": "claimed",
-                    "lease_expires_at": task.lease_expires_at.isoformat() if task.lease_expires_at else None,
-                },
-            )
-            return task
-    raise Conflict("the queue is very busy; try again")
+    """Lease the most urgent task this reviewer may take (highest priority, then oldest), or None.
+
+    One statement picks and takes the task, and returns its state before and after:
+    ``UPDATE review_tasks SET … FROM (SELECT … LIMIT 1 FOR UPDATE SKIP LOCKED) AS picked … RETURNING``.
+    On PostgreSQL concurrent claimers skip each other's rows instead of queueing behind them; on SQLite
+    the write transaction (``BEGIN IMMEDIATE``) already serialises claimers.
+    """
+    pick = _filtered(
+        select(ReviewTask.id, ReviewTask.status, ReviewTask.claimed_by).where(_claimable(now)), reviewer, flt, now
+    )
+    pick = pick.order_by(ReviewTask.priority.desc(), ReviewTask.created_at, ReviewTask.id).limit(1)
+    if db_session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    picked = pick.subquery("picked")
+    row = db_session.execute(
+        update(ReviewTask)
+        .where(ReviewTask.id == picked.c.id)
+        .values(status="claimed", claimed_by=reviewer.id, claim_token=str(uuid.uuid4()), lease_expires_at=now + lease)
+        .returning(ReviewTask, picked.c.status, picked.c.claimed_by)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        return None
+    task, before_status, before_holder = row
+    audit_service.log(
+        db_session,
+        actor=reviewer.username,
+        action="task.claim",
+        entity="review_task",
+        entity_id=task.id,
+        now=now,
+        before={"status": before_status, "claimed_by": before_holder},
+        after={
+            "status": "claimed",
+            "lease_expires_at": task.lease_expires_at.isoformat() if task.lease_expires_at else None,
+        },
+    )
+    return task
 
 
 def get(db_session: Session, *, task_id: int) -> ReviewTask | None:
@@ -403,9 +408,10 @@ def decide(
     )
     db_session.add(decision)
     try:
-        with db_session.begin_nested():
-            db_session.flush()
+        db_session.flush()
     except IntegrityError:
+        # Unreachable while the task row is locked above, kept as the last line of defence (the unique
+        # task_id). The request's transaction is rolled back as a whole, so no savepoint is needed.
         raise Conflict(f"task {task_id} was decided by a concurrent request; nothing was changed") from None
     before = {"status": task.status}
     task.status = "decided"
