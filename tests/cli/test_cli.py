@@ -17,9 +17,9 @@ from tests.conftest import listing
 runner = CliRunner()
 
 
-def run(*args: str, env: dict[str, str] | None = None):
+def run(*args: str, env: dict[str, str] | None = None, input: str | None = None):
     get_settings.cache_clear()
-    result = runner.invoke(app, list(args), env={"COLUMNS": "200", **(env or {})})
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200", **(env or {})}, input=input)
     get_settings.cache_clear()
     return result
 

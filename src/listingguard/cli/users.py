@@ -28,8 +28,12 @@ DatabaseUrl = Annotated[
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != first:
+    try:
+        first = getpass.getpass("password: ")
+        again = getpass.getpass("again: ")
+    except EOFError:
+        raise Invalid("no password given (input ended); use --password-stdin to pipe one in") from None
+    if again != first:
         raise Invalid("the passwords differ; nothing was created")
     return first
 
@@ -45,6 +49,8 @@ def add(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create an account. People get a password (prompted); a `service` account gets an API token instead."""
+    if role not in ROLES:  # before asking for a password that would be thrown away
+        raise Invalid(f"role {role!r}: choose one of {', '.join(ROLES)}")
     url = settings_with(database_url).resolved_database_url
     migrate(url)
     password = None if role == "service" else _read_password(password_stdin)
