@@ -110,8 +110,15 @@ class TestTrainAndEvaluate:
         assert manifest["author"] == "cli-test"
         assert manifest["training_data"]["sources"][0]["sha256"]
         report_dir = tmp_path / "report"
-        result = run("evaluate", "--model", str(out), "--data", str(data), "--out", str(report_dir))
+        result = run("evaluate", "--model", str(out), "--data", str(data), "--out", str(report_dir), "--by-day")
         assert result.exit_code == 0, result.output
+        by_day = json.loads((report_dir / "by_day.json").read_text())
+        assert len(by_day) == len({r["created_at"][:10] for r in sim_records})
+        day = next(iter(by_day.values()))
+        assert {"rules_recall", "policy_recall", "model_recall_at_precision"} <= set(day["counterfeit"])
+        assert (report_dir / "recall_by_day.png").read_bytes()[:4] == b"\x89PNG"
+        reliability = json.loads((report_dir / "report.json").read_text())["topics"]["counterfeit"]
+        assert 0 <= reliability["ece"] < 0.2 and reliability["reliability"]
         report = json.loads((report_dir / "report.json").read_text())
         assert report["truth"].startswith("simulator")
         assert report["coverage"]["caught_by_rules_plus_ml"] >= report["coverage"]["caught_by_rules"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from listingguard.cli import data, demo, models, review, server, users
+from listingguard.cli import data, demo, models, policy, review, server, users
 
 app = typer.Typer(
     name="listingguard",
@@ -19,6 +19,7 @@ app.command("ingest")(data.ingest)
 app.command("train")(models.train)
 app.command("score")(models.score)
 app.command("evaluate")(models.evaluate)
+app.command("thresholds")(policy.thresholds)
 app.command("serve")(server.serve)
 app.command("migrate")(server.migrate)
 app.command("simulate-reviewers")(review.simulate_reviewers)

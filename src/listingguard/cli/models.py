@@ -28,8 +28,8 @@ from listingguard.detection.training import DataSource, TrainingConfig, file_sha
 from listingguard.detection.training import train as train_model
 from listingguard.errors import Invalid
 from listingguard.evaluation import plots
+from listingguard.evaluation.report import by_day_series, evaluate_by_day, score_for_evaluation
 from listingguard.evaluation.report import evaluate as evaluate_report
-from listingguard.evaluation.report import score_for_evaluation
 from listingguard.listings.batch import ListingBatch
 from listingguard.listings.io import RecordError, input_size, read_listings
 from listingguard.listings.schemas import ListingIn
@@ -274,9 +274,14 @@ def evaluate(
     label_source: Annotated[
         str, typer.Option("--label-source", help="auto, labels or simulator (meta.sim.truth).")
     ] = "auto",
+    by_day: Annotated[
+        bool,
+        typer.Option("--by-day", help="Also report recall per topic per day (rules, policy, model at 90% precision)."),
+    ] = False,
 ) -> None:
     """Measure a model and the rule set on labelled data: precision, recall, PR-AUC, recall at 90% precision,
-    calibration, and how many more violations rules + ML catch than rules alone at the same precision.
+    calibration (reliability diagrams, ECE), and how many more violations rules + ML catch than rules alone
+    at the same precision. With --by-day, also how recall moves from day to day (drift).
     """
     if label_source not in ("auto", "labels", "simulator"):
         raise Invalid("--label-source must be auto, labels or simulator")
@@ -301,6 +306,19 @@ def evaluate(
         plots.coverage_bars(report, out / "coverage.png"),
         plots.reliability_diagrams(report, out / "reliability.png"),
     ]
+    if by_day:
+        daily = evaluate_by_day(scored)
+        (out / "by_day.json").write_text(json.dumps(daily, ensure_ascii=False, indent=2), encoding="utf-8")
+        series = {
+            "rules alone": by_day_series(daily, "rules_recall"),
+            "policy (rules + ML)": by_day_series(daily, "policy_recall"),
+            "model, recall at 90% precision": by_day_series(daily, "model_recall_at_precision"),
+        }
+        written.append(
+            plots.recall_by_day(
+                series, sorted(daily), out / "recall_by_day.png", title=f"recall per day ({screener.model_version})"
+            )
+        )
     print_report(report)
     console.print(f"report: {out / 'report.json'}; plots: {', '.join(p.name for p in written)}")
 

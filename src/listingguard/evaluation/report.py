@@ -148,7 +148,12 @@ def evaluate(scored: ScoredSet, *, min_precision: float = 0.9) -> dict[str, Any]
 
 
 def evaluate_by_day(scored: ScoredSet, *, min_precision: float = 0.9) -> dict[str, dict[str, Any]]:
-    """Per day and topic: recall of rules alone and of the model at its hold-out threshold."""
+    """Per day and topic: recall of rules alone, of the policy's actions, and of the model at ``min_precision``.
+
+    The model's figure is its recall at the best threshold that keeps that day's precision at
+    ``min_precision`` (None when no threshold does, or the topic had no violations that day): how much a
+    well-tuned threshold could still catch, which is what decays when sellers change their wording.
+    """
     out: dict[str, dict[str, Any]] = {}
     days = np.asarray(scored.days)
     for day in sorted(set(scored.days)):
@@ -157,12 +162,24 @@ def evaluate_by_day(scored: ScoredSet, *, min_precision: float = 0.9) -> dict[st
         for j, topic in enumerate(scored.topics):
             y = scored.truth[rows, j]
             positives = int(y.sum())
+            model = None
+            if positives and scored.has_score[j]:
+                recall, threshold = recall_at_precision(y, scored.scores[rows, j], min_precision)
+                model = recall if threshold is not None else 0.0
             entry[topic] = {
                 "positives": positives,
                 "rules_recall": float(np.sum(scored.rule_flags[rows, j] & (y == 1)) / positives) if positives else None,
                 "policy_recall": float(np.sum(scored.policy_flags[rows, j] & (y == 1)) / positives)
                 if positives
                 else None,
+                "model_recall_at_precision": model,
             }
         out[day] = entry
     return out
+
+
+def by_day_series(by_day: dict[str, dict[str, Any]], key: str) -> dict[str, list[float | None]]:
+    """One metric of :func:`evaluate_by_day` as topic -> values in day order (for plotting)."""
+    days = sorted(by_day)
+    topics = sorted({t for entry in by_day.values() for t in entry})
+    return {t: [by_day[d].get(t, {}).get(key) for d in days] for t in topics}
