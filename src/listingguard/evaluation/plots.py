@@ -109,6 +109,11 @@ def reliability_diagrams(report: Mapping[str, Any], path: Path) -> Path:
     return _save(fig, path)
 
 
+def _short_day(label: str) -> str:
+    """``2026-09-21`` -> ``09-21``; other labels unchanged."""
+    return label[5:] if len(label) == 10 and label[4] == "-" and label[7] == "-" else label
+
+
 def recall_by_day(
     series: Mapping[str, Mapping[str, Sequence[float | None]]], days: Sequence[str], path: Path, *, title: str
 ) -> Path:
@@ -126,7 +131,7 @@ def recall_by_day(
         ax.set_xlabel("day")
         ax.set_ylabel("recall")
         step = max(1, len(days) // 6)
-        ax.set_xticks(x[::step], [d[5:] for d in days[::step]], fontsize=7)
+        ax.set_xticks(x[::step], [_short_day(d) for d in days[::step]], fontsize=7)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     fig.suptitle(title)
