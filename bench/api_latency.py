@@ -81,7 +81,15 @@ def main() -> None:
         with psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         env["LISTINGGUARD_DATABASE_URL"] = args.postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    token = None
+    # POST /v1/listings needs a service account's token (the server would answer 401 without one).
+    made = subprocess.run(
+        [sys.executable, "-m", "listingguard.cli", "users", "add", "marketplace", "--role", "service"],
+        env={**env, "COLUMNS": "400"},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    token = next(word for word in made.stdout.split() if word.startswith("lg_"))
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "listingguard.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
