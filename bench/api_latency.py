@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,18 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 
-from bench.common import OUT, record
+from bench.common import OUT, record, running_server
 
 HERE = Path(__file__).resolve().parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> None:
@@ -90,28 +82,9 @@ def main() -> None:
         text=True,
     )
     token = next(word for word in made.stdout.split() if word.startswith("lg_"))
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "listingguard.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    host = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{host}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            raise SystemExit("the server did not become healthy within 60 s")
+    with running_server(env, args.workers) as host:
         ping = load(f"{host}/v1/ping", args.seconds, None, work / "ping.json", token)
         post = load(f"{host}/v1/listings", args.seconds, samples, work / "post.json", token)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     results = {
         "database": args.database,
         "seconds": args.seconds,

@@ -24,13 +24,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import numpy as np
 import psycopg
 from sqlalchemy import func, insert, select
 
-from bench.api_latency import free_port
-from bench.common import record
+from bench.common import record, running_server
 from listingguard.db import dispose_all, get_engine, migrate, session_scope, table_of
 from listingguard.listings.models import Listing, ListingRevision
 from listingguard.review.models import Decision, ReviewTask
@@ -205,24 +203,8 @@ def main() -> None:
     work_dir = Path(tempfile.mkdtemp(prefix="lg-review-"))
     tokens = seed(url, args.tasks, args.reviewers)
     (work_dir / "tokens.json").write_text(json.dumps(tokens))
-    port = free_port()
     env = {**os.environ, "LISTINGGUARD_HOME": str(work_dir), "LISTINGGUARD_DATABASE_URL": url}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "listingguard.cli", "serve", "--port", str(port), "--workers", str(args.workers)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            raise SystemExit("the server did not become healthy")
+    with running_server(env, args.workers) as base:
         out = work_dir / "result.json"
         subprocess.run(
             [
@@ -241,9 +223,6 @@ def main() -> None:
             cwd=Path(__file__).resolve().parent.parent,
         )
         result = json.loads(out.read_text())
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     with session_scope(get_engine(url)) as session:
         decided = session.scalar(select(func.count()).select_from(Decision))
         distinct = session.scalar(select(func.count(func.distinct(Decision.task_id))))

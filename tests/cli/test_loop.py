@@ -58,7 +58,7 @@ def test_simulated_reviewers_then_train_from_decisions(
         open_tasks = session.scalar(select(func.count()).select_from(ReviewTask).where(ReviewTask.status == "open"))
         weights = session.scalars(select(Decision.inclusion_probability).where(Decision.kind == "exploration")).all()
     assert decided >= tasks and open_tasks == 0  # every task answered (second reviews add a few)
-    assert all(0 < p < 1 for p in weights)
+    assert weights and all(0 < p < 1 for p in weights)  # exploration labels exist and carry their pi
 
     today = datetime.now(UTC).date().isoformat()
     out = tmp_path / "from-db"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
@@ -57,6 +58,24 @@ def get_current_revision_or_raise(db_session: Session, *, listing_id: str) -> Li
     if revision is None:
         raise NotFound(f"no listing with id {listing_id!r}")
     return revision
+
+
+def revision_record(revision: ListingRevision) -> dict[str, Any]:
+    """A stored revision in the interchange format (plus its revision number), as the API shows it."""
+    return {
+        "id": revision.listing_id,
+        "revision": revision.revision,
+        "title": revision.title,
+        "description": revision.description,
+        "price": revision.price,
+        "currency": revision.currency,
+        "category": revision.category,
+        "brand": revision.brand,
+        "condition": revision.condition,
+        "seller_id": revision.seller_id,
+        "image_refs": revision.image_refs,
+        "created_at": revision.created_at.isoformat(),
+    }
 
 
 def _current_revisions(db_session: Session, ids: Sequence[str]) -> dict[str, ListingRevision]:

@@ -156,19 +156,6 @@ def get_listing(listing_id: str, db_session: DbSession, user: Reader) -> dict[st
     revision = service.get_current_revision_or_raise(db_session, listing_id=listing_id)
     action = screening_service.latest_action(db_session, revision_id=revision.id)
     return {
-        "listing": {
-            "id": revision.listing_id,
-            "revision": revision.revision,
-            "title": revision.title,
-            "description": revision.description,
-            "price": revision.price,
-            "currency": revision.currency,
-            "category": revision.category,
-            "brand": revision.brand,
-            "condition": revision.condition,
-            "seller_id": revision.seller_id,
-            "image_refs": revision.image_refs,
-            "created_at": revision.created_at.isoformat(),
-        },
+        "listing": service.revision_record(revision),
         "action": screening_service.action_record(action, revision) if action else None,
     }

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from listingguard.listings import service as listings_service
 from listingguard.listings.models import ListingRevision
 from listingguard.review.models import ReviewTask
 from listingguard.screening.models import Action
@@ -75,20 +76,7 @@ def median_price(screener: Screener, category: str) -> float | None:
 def task_view(db_session: Session, *, task: ReviewTask, screener: Screener, show_claim: bool) -> dict[str, Any]:
     """Everything the review page and the review API show for ``task``."""
     revision: ListingRevision = db_session.get(ListingRevision, task.revision_id)  # type: ignore[assignment]
-    listing = {
-        "id": revision.listing_id,
-        "revision": revision.revision,
-        "title": revision.title,
-        "description": revision.description,
-        "price": revision.price,
-        "currency": revision.currency,
-        "category": revision.category,
-        "brand": revision.brand,
-        "condition": revision.condition,
-        "seller_id": revision.seller_id,
-        "image_refs": revision.image_refs,
-        "created_at": revision.created_at.isoformat(),
-    }
+    listing = listings_service.revision_record(revision)
     view: dict[str, Any] = {
         "id": task.id,
         "kind": task.kind,

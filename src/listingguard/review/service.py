@@ -29,6 +29,7 @@ from listingguard.listings import service as listings_service
 from listingguard.listings.models import ListingRevision
 from listingguard.policy.schemas import SamplingPolicy
 from listingguard.review import sampling
+from listingguard.review.agreement import agreement
 from listingguard.review.models import TASK_KINDS, Decision, ReviewTask
 from listingguard.screening import service as screening_service
 from listingguard.screening.pipeline import ScreeningResult
@@ -544,3 +545,13 @@ def decision_pairs(db_session: Session) -> list[tuple[Decision, Decision]]:
 def count_decisions(db_session: Session) -> int:
     """All decisions ever recorded."""
     return int(db_session.scalar(select(func.count()).select_from(Decision)) or 0)
+
+
+def stats(db_session: Session, *, topics: Sequence[str], now: datetime) -> dict[str, Any]:
+    """What the stats page and ``GET /v1/review/stats`` show: backlog, throughput, agreement per topic."""
+    return {
+        "backlog": backlog(db_session, now=now),
+        "decisions_per_hour": decisions_per_hour(db_session, now=now),
+        "decisions_total": count_decisions(db_session),
+        "agreement": agreement(decision_pairs(db_session), topics),
+    }

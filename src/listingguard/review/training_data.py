@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from listingguard.errors import Invalid
+from listingguard.listings import service as listings_service
 from listingguard.listings.models import ListingRevision
 from listingguard.review.models import Decision
 
@@ -52,22 +53,7 @@ def from_decisions(db_session: Session, *, since: datetime, until: datetime | No
     digest = hashlib.sha256()
     kinds: dict[str, int] = {}
     for decision, revision in latest.values():
-        records.append(
-            {
-                "id": revision.listing_id,
-                "title": revision.title,
-                "description": revision.description,
-                "price": revision.price,
-                "currency": revision.currency,
-                "category": revision.category,
-                "brand": revision.brand,
-                "condition": revision.condition,
-                "seller_id": revision.seller_id,
-                "image_refs": revision.image_refs,
-                "created_at": revision.created_at,
-                "labels": list(decision.topics),
-            }
-        )
+        records.append({**listings_service.revision_record(revision), "labels": list(decision.topics)})
         weights.append(1.0 / max(decision.inclusion_probability, 1e-6))
         kinds[decision.kind] = kinds.get(decision.kind, 0) + 1
         digest.update(f"{decision.id}:{decision.revision_id}:{','.join(decision.topics)};".encode())

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Response
 from listingguard.audit import service as audit_service
 from listingguard.deps import AppSettings, CurrentScreener, DbSession
 from listingguard.review import service
-from listingguard.review.agreement import agreement
 from listingguard.review.display import task_view
 from listingguard.review.schemas import (
     AppealIn,
@@ -112,13 +111,7 @@ def queue(
 @router.get("/review/stats", summary="Backlog, throughput and agreement")
 def stats(db_session: DbSession, user: Lead, screener: CurrentScreener) -> dict[str, Any]:
     """Decisions per hour (last 24 h), backlog by kind and topic, Cohen's kappa per topic."""
-    now = _now()
-    return {
-        "backlog": service.backlog(db_session, now=now),
-        "decisions_per_hour": service.decisions_per_hour(db_session, now=now),
-        "decisions_total": service.count_decisions(db_session),
-        "agreement": agreement(service.decision_pairs(db_session), screener.topics),
-    }
+    return service.stats(db_session, topics=screener.topics, now=_now())
 
 
 @router.post("/review/evaluation-tasks", summary="Create blind review tasks", status_code=201)

@@ -21,7 +21,6 @@ from listingguard.deps import AppSettings, CurrentScreener, DbSession
 from listingguard.errors import Invalid, LGError
 from listingguard.listings.models import ListingRevision
 from listingguard.review import service as review_service
-from listingguard.review.agreement import agreement
 from listingguard.review.display import segments, task_view
 from listingguard.review.models import TASK_KINDS, Decision
 from listingguard.users import service as users_service
@@ -304,19 +303,15 @@ async def skip(
 
 
 # -- stats ----------------------------------------------------------------------------------------------
-def _stats(db_session: DbSession, screener: CurrentScreener) -> dict[str, Any]:
-    now = _now()
-    return {
-        "backlog": review_service.backlog(db_session, now=now),
-        "decisions_per_hour": review_service.decisions_per_hour(db_session, now=now),
-        "decisions_total": review_service.count_decisions(db_session),
-        "agreement": agreement(review_service.decision_pairs(db_session), screener.topics),
-    }
-
-
 @router.get("/stats")
 def stats_page(request: Request, db_session: DbSession, user: WebReviewer, screener: CurrentScreener) -> HTMLResponse:
-    return render(request, "stats.html", user=user, nav="stats", stats=_stats(db_session, screener))
+    return render(
+        request,
+        "stats.html",
+        user=user,
+        nav="stats",
+        stats=review_service.stats(db_session, topics=screener.topics, now=_now()),
+    )
 
 
 @router.get("/stats/decisions.png")
