@@ -89,8 +89,10 @@ class Ours:
 
     def __init__(self, spec: FeatureSpec) -> None:
         self.spec = spec
-        self.name = "listingguard: normalised char 1-4 n-grams" + (
-            f" + sentence embeddings (weight {spec.embedding_weight:g})" if spec.embeddings else ""
+        self.name = (
+            "listingguard: normalised char 1-4 n-grams"
+            + (" + raw char 2-5 n-grams" if spec.raw_ngrams else "")
+            + (f" + sentence embeddings (weight {spec.embedding_weight:g})" if spec.embeddings else "")
         )
 
     def fit_score(self, train: list[str], y: npt.NDArray[np.int_], test: list[str], offset: int) -> Any:
@@ -147,6 +149,8 @@ def main() -> None:
     methods = (
         Ours(FeatureSpec(hash_bits=20)),
         Ours(FeatureSpec(hash_bits=20, embeddings=True, embedding_weight=0.5)),
+        Ours(FeatureSpec(hash_bits=20, raw_ngrams=True)),
+        Ours(FeatureSpec(hash_bits=20, raw_ngrams=True, embeddings=True, embedding_weight=0.5)),
         PlainSVM(),
     )
     for method in methods:

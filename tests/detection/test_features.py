@@ -53,3 +53,51 @@ def test_featurizer_learns_medians_and_round_trips(tmp_path) -> None:
         ListingBatch.from_records([listing(price=500, category="shoes"), listing(price=500, category="unseen")])
     )
     assert ratios[0] == pytest.approx(0.1) and ratios[1] > 0
+
+
+SWITCH_DOCS = [
+    listing(id="s1", title="ナイキ スニーカー 新品", description="サイズが合わなくなったので出品します", price=9000),
+    listing(id="s2", title="WIN £1000 cash!", description="txt WIN to 80086 now, call 09061701461", price=100),
+    listing(id="s3", title="Canon EOS 5D body", description="shutter count 12000, works fine", price=60000),
+]
+
+
+@pytest.mark.parametrize(
+    "switch",
+    [
+        {"raw_ngrams": True},
+        {"tokenizer": "sudachi"},
+        {"tokenizer": "fugashi"},
+        {"embeddings": True, "embedding_weight": 0.5},
+    ],
+    ids=["raw_ngrams", "sudachi", "fugashi", "embeddings"],
+)
+def test_feature_switches_add_columns_and_round_trip(switch: dict) -> None:
+    """Each optional block changes the matrix (only) by what it adds, and survives the model directory."""
+    batch = ListingBatch.from_records(SWITCH_DOCS)
+    plain = ListingFeaturizer(FeatureSpec(hash_bits=16)).fit(batch)
+    switched = ListingFeaturizer(FeatureSpec(hash_bits=16, **switch)).fit(batch)
+    X0, X1 = plain.transform(batch), switched.transform(batch)
+    assert X1.shape == (3, switched.n_features)
+    assert abs(X1[:, : X0.shape[1]] - X0).max() > 0 or X1.shape[1] > X0.shape[1]
+    if switch.get("embeddings"):
+        dense = X1[:, X0.shape[1] :].toarray()
+        assert dense.shape[1] == 512
+        assert np.allclose(np.linalg.norm(dense, axis=1), 0.5, atol=1e-3)  # unit vectors x weight
+        assert abs(X1[:, : X0.shape[1]] - X0).max() == 0  # the n-gram part is untouched
+    else:
+        assert X1.nnz > X0.nnz  # new hashed columns (words or raw n-grams) beside the normalised n-grams
+    meta, arrays = switched.state()
+    again = ListingFeaturizer.from_state(meta, arrays).transform(batch)
+    assert abs(X1 - again).max() < 1e-6
+
+
+def test_raw_ngrams_keep_what_normalisation_folds() -> None:
+    """Normalisation folds case and runs of punctuation; the raw block still tells them apart."""
+    a = ListingBatch.from_records([listing(id="a", title="FREE!!! WIN", description="")])
+    b = ListingBatch.from_records([listing(id="b", title="free! win", description="")])
+    assert a.norm_titles == b.norm_titles
+    f = ListingFeaturizer(FeatureSpec(hash_bits=18, raw_ngrams=True)).fit(ListingBatch.from_records(SWITCH_DOCS))
+    plain = ListingFeaturizer(FeatureSpec(hash_bits=18)).fit(ListingBatch.from_records(SWITCH_DOCS))
+    assert abs(plain.transform(a) - plain.transform(b)).max() == 0
+    assert abs(f.transform(a) - f.transform(b)).max() > 0

@@ -81,6 +81,9 @@ def train(
     refit: Annotated[bool, typer.Option(help="Refit on all rows after measuring on the hold-out.")] = True,
     embeddings: Annotated[bool, typer.Option(help="Add multilingual sentence embeddings (slower).")] = False,
     tokenizer: Annotated[str, typer.Option(help="char, sudachi or fugashi word features.")] = "char",
+    raw_ngrams: Annotated[
+        bool, typer.Option("--raw-ngrams", help="Add n-grams of the text as written (digits, case); for spam.")
+    ] = False,
     min_positives: Annotated[int, typer.Option("--min-positives", min=1, help="Minimum violations per topic.")] = 5,
     author: Annotated[str, typer.Option(help="Recorded in the manifest (default: your user name).")] = "",
     strict: Annotated[
@@ -123,7 +126,7 @@ def train(
         listings, _ = load_listings(data, strict=strict, what="training")
         sources = [DataSource("file", str(p), file_sha256(p), 0) for p in data]
         batch = ListingBatch.from_listings(listings)
-    spec = FeatureSpec(embeddings=embeddings, tokenizer=tokenizer)  # type: ignore[arg-type]
+    spec = FeatureSpec(embeddings=embeddings, tokenizer=tokenizer, raw_ngrams=raw_ngrams)  # type: ignore[arg-type]
     config = TrainingConfig(
         topics=topics or None,
         holdout_fraction=holdout,

@@ -39,6 +39,7 @@ FEATURE_CODE_VERSION = 1
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 SEED_TITLE = 0x51ED27
 SEED_DESCRIPTION = 0x2545F4
+SEED_RAW = 0x7A3D11
 PRICE_BINS = (0.1, 0.25, 0.5, 0.8, 1.25, 2.0, 4.0, 8.0)
 N_DENSE = 3  # log price, log price ratio, has brand
 
@@ -61,7 +62,15 @@ class FeatureSpec:
         Scale of the embedding block.
     tokenizer : {"char", "sudachi", "fugashi"}
         ``char`` uses character n-grams only; the others add word unigrams and bigrams from a Japanese
-        morphological analyser (measured in ``bench/tokenizers.py``).
+        morphological analyser (measured in ``bench/feature_switches.py``).
+    raw_ngrams : bool
+        Add character 2-``raw_ngram_max``-grams of the text as written (case kept, nothing folded), in
+        their own hash space. Normalisation folds case, runs of punctuation and repeated letters and
+        digits inside words (``FREE!!!`` and ``free!`` become one), which is right for disguised brand
+        names and loses the shouting style of spam (measured in ``bench/sms_spam.py``). Explanations
+        map only the normalised n-grams back to spans.
+    raw_weight : float
+        Scale of the raw n-gram block.
     currency_rates : dict
         Rough rates to yen, so prices in other currencies are comparable.
     """
@@ -74,6 +83,9 @@ class FeatureSpec:
     embeddings: bool = False
     embedding_weight: float = 1.0
     tokenizer: Literal["char", "sudachi", "fugashi"] = "char"
+    raw_ngrams: bool = False
+    raw_ngram_max: int = 5
+    raw_weight: float = 0.7
     currency_rates: dict[str, float] = field(
         default_factory=lambda: {"JPY": 1.0, "USD": 150.0, "EUR": 160.0, "GBP": 190.0}
     )
@@ -240,6 +252,7 @@ class ListingFeaturizer:
         counts_d = self._ngrams(batch.norm_descriptions, SEED_DESCRIPTION)
         self.idf_title_ = self._idf(counts_t, n)
         self.idf_description_ = self._idf(counts_d, n)
+        self.idf_raw_ = self._idf(self._raw_ngrams(batch), n) if self.spec.raw_ngrams else np.zeros(0, np.float32)
         yen = self._prices_in_yen(batch)
         medians: dict[str, float] = {}
         for category in sorted(set(batch.categories)):
@@ -268,6 +281,13 @@ class ListingFeaturizer:
         if spec.tokenizer != "char":
             counts = _sum_blocks([counts, self._word_features(docs, seed)])
         return counts
+
+    def _raw_ngrams(self, batch: ListingBatch) -> sp.csr_matrix:
+        """Character n-grams of title and description exactly as written (case kept, nothing folded)."""
+        docs = [f"{t}\n{d}" for t, d in zip(batch.titles, batch.descriptions, strict=True)]
+        return hash_char_ngrams(
+            docs, ngram_min=2, ngram_max=self.spec.raw_ngram_max, hash_bits=self.spec.hash_bits, seed=SEED_RAW
+        )
 
     def _word_features(self, docs: Sequence[str], seed: int) -> sp.csr_matrix:
         """Word unigrams and bigrams from a Japanese morphological analyser, in the same hashed space."""
@@ -370,13 +390,12 @@ class ListingFeaturizer:
         title.data = np.log1p(title.data) * self.idf_title_[title.indices]
         description.data = np.log1p(description.data) * self.idf_description_[description.indices]
         ratios = self.price_ratios(batch)
-        hashed = _sum_blocks(
-            [
-                _l2_rows(title, spec.title_weight),
-                _l2_rows(description, spec.description_weight),
-                self._categorical(batch, ratios),
-            ]
-        )
+        text_blocks = [_l2_rows(title, spec.title_weight), _l2_rows(description, spec.description_weight)]
+        if spec.raw_ngrams:
+            raw = self._raw_ngrams(batch)
+            raw.data = np.log1p(raw.data) * self.idf_raw_[raw.indices]
+            text_blocks.append(_l2_rows(raw, spec.raw_weight))
+        hashed = _sum_blocks([*text_blocks, self._categorical(batch, ratios)])
         dense = (self._dense(batch, self._prices_in_yen(batch)) - self.dense_mean_) / self.dense_scale_
         blocks = [hashed, sp.csr_matrix(dense.astype(np.float32))]
         if spec.embeddings:
@@ -402,6 +421,8 @@ class ListingFeaturizer:
             "dense_mean": self.dense_mean_,
             "dense_scale": self.dense_scale_,
         }
+        if self.spec.raw_ngrams:
+            arrays["idf_raw"] = self.idf_raw_
         return meta, arrays
 
     @classmethod
@@ -413,4 +434,5 @@ class ListingFeaturizer:
         featurizer.idf_description_ = arrays["idf_description"]
         featurizer.dense_mean_ = arrays["dense_mean"]
         featurizer.dense_scale_ = arrays["dense_scale"]
+        featurizer.idf_raw_ = arrays["idf_raw"] if "idf_raw" in arrays else np.zeros(0, np.float32)
         return featurizer

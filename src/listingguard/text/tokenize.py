@@ -1,7 +1,7 @@
 """Japanese word tokenisers, as an optional alternative to character n-grams.
 
 Character n-grams need no dictionary and cope with misspellings; a morphological analyser splits
-Japanese into words, which can help where word boundaries carry meaning. ``bench/tokenizers.py`` measures
+Japanese into words, which can help where word boundaries carry meaning. ``bench/feature_switches.py`` measures
 whether adding words beats character n-grams alone on the simulator; the result is in
 ``docs/benchmarks.md``. Both analysers ship their dictionaries in their wheels (nothing is downloaded).
 """
@@ -22,11 +22,11 @@ Tokenizer = Callable[[str], list[str]]
 
 @functools.cache
 def _sudachi() -> Tokenizer:
-    tok = sudachi_dictionary.Dictionary(dict="core").create()
-    mode = sudachi_tokenizer.Tokenizer.SplitMode.C
+    # Only the surface form is used, so load no other morpheme fields.
+    tok = sudachi_dictionary.Dictionary(dict="core").tokenizer(sudachi_tokenizer.Tokenizer.SplitMode.C, fields=set())
 
     def split(text: str) -> list[str]:
-        return [m.surface() for m in tok.tokenize(text, mode) if not m.surface().isspace()]
+        return [m.surface() for m in tok.tokenize(text) if not m.surface().isspace()]
 
     return split
 
