@@ -1,6 +1,6 @@
 """Drift: rules alone vs a frozen model vs a model retrained every 7 days, over 60 simulated days.
 
-Run: python bench/drift.py [--per-day 500] [--seed 5]
+Run: python bench/drift.py [--per-day 800] [--seed 5]
 
 The simulator's sellers adopt new slang in waves (days 25, 30, 35 among others, see simulator/topics.py)
 that neither the rules nor a model trained on days 0-19 have seen. The frozen model is trained once on
@@ -63,7 +63,7 @@ def r_at_p(y: np.ndarray, s: np.ndarray) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=60)
-    parser.add_argument("--per-day", type=int, default=400)
+    parser.add_argument("--per-day", type=int, default=800)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--prevalence-scale", type=float, default=3.0)
     args = parser.parse_args()
