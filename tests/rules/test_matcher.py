@@ -1,5 +1,7 @@
 """The three matching engines find the same occurrences."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -45,3 +47,14 @@ def test_regex_baseline_finds_non_overlapping_longest_first() -> None:
 def test_unknown_engine() -> None:
     with pytest.raises(Invalid, match="unknown matching engine"):
         build_matcher(PATTERNS, "grep")
+
+
+@pytest.mark.parametrize("engine", ["aho-corasick", "hyperscan"])
+def test_one_matcher_serves_concurrent_threads(engine: str) -> None:
+    """The API screens in several threads with one rule set; scans must not share scratch space."""
+    matcher = build_matcher(PATTERNS, engine)
+    texts = [("toy gun and ナイキ 9口径 gun " * (1 + i % 40)) for i in range(400)]
+    expected = [matcher.find(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(5):
+            assert list(pool.map(matcher.find, texts)) == expected

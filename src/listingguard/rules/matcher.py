@@ -16,6 +16,7 @@ All return ``(pattern_index, start, end)`` triples with character offsets into t
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -125,7 +126,15 @@ class HyperscanMatcher:
                 "lookarounds and back-references are not supported, rewrite it"
             ) from exc
         self._db = db
-        self._scratch = hyperscan.Scratch(db)
+        self._prototype = hyperscan.Scratch(db)
+        self._local = threading.local()
+
+    def _scratch(self) -> hyperscan.Scratch:
+        """This thread's scratch space: Hyperscan refuses to share one between concurrent scans."""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._prototype.clone()
+        return scratch
 
     def find(self, text: str) -> list[Match]:
         if self._db is None:
@@ -136,7 +145,7 @@ class HyperscanMatcher:
         def on_match(pattern_id: int, start: int, end: int, _flags: int, _ctx: object) -> None:
             raw.append((pattern_id, start, end))
 
-        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        self._db.scan(data, match_event_handler=on_match, scratch=self._scratch())
         if not raw:
             return []
         if len(data) == len(text):  # ASCII: byte offsets are character offsets
