@@ -59,13 +59,18 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_server(env: dict[str, str], workers: int) -> Iterator[str]:
-    """``listingguard serve`` in a child process until the block ends; yields its base URL once healthy."""
+    """``listingguard serve`` in a child process until the block ends; yields its base URL once healthy.
+
+    The server's own log goes to ``bench/out/server.log`` (errors during a run are worth reading).
+    """
     port = free_port()
+    OUT.mkdir(exist_ok=True)
+    log = (OUT / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "-m", "listingguard.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -81,3 +86,4 @@ def running_server(env: dict[str, str], workers: int) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()

@@ -6,6 +6,7 @@ precise status code; a user never sees a traceback.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,7 @@ from listingguard.config import PACKAGE_DIR, Settings, get_settings
 from listingguard.db import get_engine, session_factory
 from listingguard.errors import LGError
 from listingguard.listings import views as listings_views
+from listingguard.listings.batch import ListingBatch
 from listingguard.listings.schemas import ListingIn
 from listingguard.review import views as review_views
 from listingguard.screening.loader import load_screener
@@ -92,6 +94,28 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
+WARM_UP_LISTING = {
+    "id": "warm-up",
+    "title": "warm-up listing ウォームアップ",
+    "description": "screened once at start-up, never stored",
+    "price": 1000.0,
+    "category": "other",
+}
+
+
+def _settle(screener: Screener) -> None:
+    """Screen one listing before serving, then freeze what start-up allocated.
+
+    The first screening pays one-off costs (matcher scratch space, caches, lazily imported code paths);
+    paying them here keeps them out of the first users' requests. ``gc.freeze()`` then moves the loaded
+    rule set, model and libraries out of the garbage collector's reach, so its full collections do not
+    walk them again on the request path.
+    """
+    screener.screen(ListingBatch.from_records([WARM_UP_LISTING]), explain=True)
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None, *, screener: Screener | None = None) -> FastAPI:
     """Build the application. Tests pass their own settings (and optionally a ready screener)."""
     settings = settings or get_settings()
@@ -104,6 +128,7 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
         app.state.sessionmaker = session_factory(engine)
         app.state.screener = screener or load_screener(settings)
         app.state.screening_limiter = anyio.CapacityLimiter(settings.screening_threads)
+        _settle(app.state.screener)
         yield
 
     app = FastAPI(
