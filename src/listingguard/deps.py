@@ -7,9 +7,10 @@ all.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import OperationalError
@@ -29,13 +30,24 @@ async def get_db_session(request: Request) -> AsyncIterator[Session]:
     session: Session = request.app.state.sessionmaker()
     try:
         yield session
-        await run_in_threadpool(_commit_and_close, session)
+        await _finish(_commit_and_close, session)
     except OperationalError as exc:
-        await run_in_threadpool(_rollback_and_close, session)
+        await _finish(_rollback_and_close, session)
         raise Unavailable("the database is unavailable; nothing from this request was saved. Retry shortly.") from exc
     except BaseException:
-        await run_in_threadpool(_rollback_and_close, session)
+        await _finish(_rollback_and_close, session)
         raise
+
+
+async def _finish(end: Callable[[Session], None], session: Session) -> None:
+    """Commit or roll back in the thread pool, shielded from cancellation.
+
+    A client that disconnects cancels its request; without the shield the hand-off to the thread pool is
+    cancelled too, the session is never closed and its connection never returns to the pool (under load
+    the pool ran dry: "QueuePool limit reached").
+    """
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(end, session)
 
 
 def _commit_and_close(session: Session) -> None:
