@@ -116,8 +116,12 @@ def _settle(screener: Screener) -> None:
     gc.freeze()
 
 
-def create_app(settings: Settings | None = None, *, screener: Screener | None = None) -> FastAPI:
-    """Build the application. Tests pass their own settings (and optionally a ready screener)."""
+def create_app(settings: Settings | None = None, *, screener: Screener | None = None, serving: bool = False) -> FastAPI:
+    """Build the application. Tests pass their own settings (and optionally a ready screener).
+
+    ``serving`` marks a long-lived server process: it screens one listing before taking requests and
+    freezes start-up objects from the garbage collector (see :func:`_settle`).
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -128,7 +132,8 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
         app.state.sessionmaker = session_factory(engine)
         app.state.screener = screener or load_screener(settings)
         app.state.screening_limiter = anyio.CapacityLimiter(settings.screening_threads)
-        _settle(app.state.screener)
+        if serving:
+            _settle(app.state.screener)
         yield
 
     app = FastAPI(

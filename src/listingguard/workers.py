@@ -37,7 +37,9 @@ def bind(host: str, port: int) -> socket.socket:
 def _worker(settings: Settings, sock: socket.socket) -> None:
     # Moderators look at a listing for several seconds between requests; keep their browser's connection
     # open across that (uvicorn's default closes it after 5 s idle).
-    config = uvicorn.Config(create_app(settings), log_level="warning", timeout_keep_alive=KEEP_ALIVE_SECONDS)
+    config = uvicorn.Config(
+        create_app(settings, serving=True), log_level="warning", timeout_keep_alive=KEEP_ALIVE_SECONDS
+    )
     uvicorn.Server(config).run(sockets=[sock])
 
 

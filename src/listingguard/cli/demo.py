@@ -28,6 +28,7 @@ from listingguard.screening.flows import ingest_and_screen
 from listingguard.screening.loader import load_screener
 from listingguard.simulator.generator import SimulationConfig, simulate_day
 from listingguard.users import service as users_service
+from listingguard.workers import KEEP_ALIVE_SECONDS
 
 TRY_LISTING = json.dumps(
     {
@@ -177,4 +178,10 @@ def demo(
     )
     if serve:
         console.print(f"serving on {base_url} — press Ctrl-C to stop")
-        uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.run(
+            create_app(settings, serving=True),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )

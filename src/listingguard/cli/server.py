@@ -50,6 +50,12 @@ def serve(
     run_migrations(settings.resolved_database_url)
     console.print(f"listingguard on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        uvicorn.run(
+            create_app(settings, serving=True),
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_keep_alive=server_workers.KEEP_ALIVE_SECONDS,
+        )
         return
     server_workers.serve(settings, host=host, port=port, workers=workers)
