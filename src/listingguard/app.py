@@ -24,7 +24,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from listingguard import __version__
 from listingguard.config import PACKAGE_DIR, Settings, get_settings
-from listingguard.db import get_engine, session_factory
+from listingguard.db import POOL_CONNECTIONS, get_engine, session_factory
 from listingguard.errors import LGError
 from listingguard.listings import views as listings_views
 from listingguard.listings.batch import ListingBatch
@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
         app.state.sessionmaker = session_factory(engine)
         app.state.screener = screener or load_screener(settings)
         app.state.screening_limiter = anyio.CapacityLimiter(settings.screening_threads)
+        app.state.finish_limiter = anyio.CapacityLimiter(POOL_CONNECTIONS)  # see deps._finish
         if serving:
             _settle(app.state.screener)
         yield

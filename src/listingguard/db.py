@@ -59,6 +59,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 _SQLITE_WRITERS: dict[str, threading.Lock] = {}
 _LOCK_KEY = "listingguard_writer_lock"
 LOCK_TIMEOUT = 30.0
+POOL_SIZE = 10  # PostgreSQL connections kept open per process
+POOL_CONNECTIONS = 30  # at most this many at once per process (POOL_SIZE + overflow)
 
 
 def _sqlite_begin(connection: Any) -> None:
@@ -102,7 +104,7 @@ def make_engine(url: str) -> Engine:
         return engine
     # No pre-ping: it costs a round trip on every checkout (1.5 ms of a 10 ms request). A connection the
     # server dropped fails its request with a 503 and the pool is invalidated, so the next one reconnects.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    return create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_CONNECTIONS - POOL_SIZE, pool_recycle=1800)
 
 
 _ENGINE_URLS: set[str] = set()

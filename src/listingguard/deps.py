@@ -12,7 +12,6 @@ from typing import Annotated
 
 import anyio
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -28,26 +27,32 @@ async def get_db_session(request: Request) -> AsyncIterator[Session]:
     the thread pool. A plain generator dependency would cost two more thread hand-overs per request.
     """
     session: Session = request.app.state.sessionmaker()
+    limiter: anyio.CapacityLimiter = request.app.state.finish_limiter
     try:
         yield session
-        await _finish(_commit_and_close, session)
+        await _finish(_commit_and_close, session, limiter)
     except OperationalError as exc:
-        await _finish(_rollback_and_close, session)
+        await _finish(_rollback_and_close, session, limiter)
         raise Unavailable("the database is unavailable; nothing from this request was saved. Retry shortly.") from exc
     except BaseException:
-        await _finish(_rollback_and_close, session)
+        await _finish(_rollback_and_close, session, limiter)
         raise
 
 
-async def _finish(end: Callable[[Session], None], session: Session) -> None:
-    """Commit or roll back in the thread pool, shielded from cancellation.
+async def _finish(end: Callable[[Session], None], session: Session, limiter: anyio.CapacityLimiter) -> None:
+    """Commit or roll back in a worker thread of its own, shielded from cancellation.
 
-    A client that disconnects cancels its request; without the shield the hand-off to the thread pool is
-    cancelled too, the session is never closed and its connection never returns to the pool (under load
-    the pool ran dry: "QueuePool limit reached").
+    Shielded: a client that disconnects cancels its request; without the shield the hand-off is cancelled
+    too, the session is never closed and its connection never returns to the pool.
+
+    Its own thread limiter (``app.state.finish_limiter``, one token per pooled connection): requests
+    waiting for a pooled connection sit in the default thread pool. If finishing a session needed a
+    token from that same pool, a burst of requests could take every token while waiting for connections
+    that only a finishing session can give back - a deadlock (seen under load: 40 threads waiting for
+    connections, 30 connections idle in transaction).
     """
     with anyio.CancelScope(shield=True):
-        await run_in_threadpool(end, session)
+        await anyio.to_thread.run_sync(end, session, limiter=limiter)
 
 
 def _commit_and_close(session: Session) -> None:
