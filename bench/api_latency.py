@@ -100,6 +100,9 @@ def main() -> None:
         )
     print(f"  p99 ratio POST / ping: {results['p99_ratio_post_vs_ping']:.1f}x  (target: POST p99 < 20 ms)")
     record(f"api_latency_{args.database}", results)
+    if args.database == "postgresql":
+        with psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
