@@ -2,7 +2,8 @@
 
 The request owns the transaction: a view's service calls only flush, and the session is committed here
 after the view returns, or rolled back if anything raised, so a request either happens entirely or not at
-all.
+all. (A view whose work already runs in a worker thread may commit there as its last step, saving a
+hand-over; see ``listings.views``. Anything raised before that commit still rolls everything back.)
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ async def _finish(end: Callable[[Session], None], session: Session, limiter: any
     that only a finishing session can give back - a deadlock (seen under load: 40 threads waiting for
     connections, 30 connections idle in transaction).
     """
+    if not session.in_transaction():
+        # Nothing to commit or roll back (the view committed in its own worker thread, or never touched
+        # the database): closing holds no connection and does no I/O, so no hand-over is needed.
+        session.close()
+        return
     with anyio.CancelScope(shield=True):
         await anyio.to_thread.run_sync(end, session, limiter=limiter)
 

@@ -145,9 +145,13 @@ async def run_in_threadpool_ingest(
     interpreter lock, which keeps latency flat under load (see docs/benchmarks.md).
     """
     limiter = request.app.state.screening_limiter
-    return await anyio.to_thread.run_sync(
-        lambda: ingest_and_screen(db_session, screener=screener, listings=listings), limiter=limiter
-    )
+
+    def work() -> list[dict[str, Any]]:
+        records = ingest_and_screen(db_session, screener=screener, listings=listings)
+        db_session.commit()  # here rather than after the view: it saves a hand-over to another thread
+        return records
+
+    return await anyio.to_thread.run_sync(work, limiter=limiter)
 
 
 @router.get("/{listing_id}", summary="The latest revision of a listing and its latest action")

@@ -125,6 +125,22 @@ def user_for_token(db_session: Session, *, token: str, now: datetime) -> User:
     return row.user
 
 
+def snapshot(user: User) -> User:
+    """A copy of ``user``'s columns that belongs to no session, safe to share between requests and threads.
+
+    The API caches the caller for a few seconds (see ``users.deps.TokenCache``); the row itself belongs
+    to the request's session, whose rollback would expire it. Never add the copy to a session.
+    """
+    return User(
+        id=user.id,
+        username=user.username,
+        role=user.role,
+        password_hash=None,
+        active=user.active,
+        created_at=user.created_at,
+    )
+
+
 def _aware(stamp: datetime) -> datetime:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
 
