@@ -89,13 +89,16 @@ def _current_revisions(db_session: Session, ids: Sequence[str]) -> dict[str, Lis
     found: dict[str, ListingRevision] = {}
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK]
+        # One id (the HTTP path) compares with `=`: an IN list is re-rendered on every execution and,
+        # its length varying, never becomes a prepared statement.
+        matches = listings.c.id == part[0] if len(part) == 1 else listings.c.id.in_(part)
         query = (
             select(revisions.c.id, revisions.c.listing_id, revisions.c.revision, revisions.c.content_hash)
             .join(
                 listings,
                 and_(listings.c.id == revisions.c.listing_id, listings.c.current_revision == revisions.c.revision),
             )
-            .where(listings.c.id.in_(part))
+            .where(matches)
         )
         for row in db_session.execute(query):
             found[row.listing_id] = ListingRevision(
