@@ -17,7 +17,7 @@ from typing import Any, cast
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, MetaData, Table, create_engine, event, insert
+from sqlalchemy import Engine, Insert, MetaData, Table, create_engine, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -117,18 +117,29 @@ def get_engine(url: str) -> Engine:
     return make_engine(url)
 
 
+@functools.cache
+def insert_statement(model: type[Base], *, returning: bool = False, ordered: bool = False) -> Insert:
+    """One ``INSERT`` per table and form, built once.
+
+    Building a statement and computing its cache key on every call cost more than executing it on the
+    single-listing HTTP path; a statement object keeps its key once computed.
+    """
+    table = table_of(model)
+    statement = insert(table)
+    return statement.returning(table.c.id, sort_by_parameter_order=ordered) if returning else statement
+
+
 def insert_returning_ids(db_session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert ``rows`` into ``model``'s table and return their new ids, in order.
 
     One row (the common case on the HTTP path) is a plain ``INSERT ... RETURNING``; several use
     SQLAlchemy's ordered multi-row form, whose sentinel machinery costs a millisecond for a single row.
     """
-    table = table_of(model)
     if not rows:
         return []
     if len(rows) == 1:
-        return [int(db_session.execute(insert(table).returning(table.c.id), rows[0]).scalar_one())]
-    result = db_session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows))
+        return [int(db_session.execute(insert_statement(model, returning=True), rows[0]).scalar_one())]
+    result = db_session.scalars(insert_statement(model, returning=True, ordered=True), list(rows))
     return [int(i) for i in result]
 
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from listingguard.db import insert_returning_ids, table_of
+from listingguard.db import insert_returning_ids, insert_statement, table_of
 from listingguard.errors import NotFound
 from listingguard.listings.models import Listing, ListingRevision
 from listingguard.listings.schemas import ListingIn
@@ -78,29 +78,39 @@ def revision_record(revision: ListingRevision) -> dict[str, Any]:
     }
 
 
+def _current_revision_query(matches: ColumnElement[bool]) -> Select[Any]:
+    revisions = table_of(ListingRevision)
+    listings = table_of(Listing)
+    return (
+        select(revisions.c.id, revisions.c.listing_id, revisions.c.revision, revisions.c.content_hash)
+        .join(
+            listings,
+            and_(listings.c.id == revisions.c.listing_id, listings.c.current_revision == revisions.c.revision),
+        )
+        .where(matches)
+    )
+
+
+_CURRENT_ONE = _current_revision_query(table_of(Listing).c.id == bindparam("listing_id"))
+_CURRENT_MANY = _current_revision_query(table_of(Listing).c.id.in_(bindparam("listing_ids", expanding=True)))
+
+
 def _current_revisions(db_session: Session, ids: Sequence[str]) -> dict[str, ListingRevision]:
     """The current revision of each known id, as detached rows holding only what ingestion compares.
 
     A Core query: this runs on every request of the HTTP path, where loading full ORM objects cost more
     than the screening.
     """
-    revisions = table_of(ListingRevision)
-    listings = table_of(Listing)
     found: dict[str, ListingRevision] = {}
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK]
-        # One id (the HTTP path) compares with `=`: an IN list is re-rendered on every execution and,
-        # its length varying, never becomes a prepared statement.
-        matches = listings.c.id == part[0] if len(part) == 1 else listings.c.id.in_(part)
-        query = (
-            select(revisions.c.id, revisions.c.listing_id, revisions.c.revision, revisions.c.content_hash)
-            .join(
-                listings,
-                and_(listings.c.id == revisions.c.listing_id, listings.c.current_revision == revisions.c.revision),
-            )
-            .where(matches)
-        )
-        for row in db_session.execute(query):
+        # One id (the HTTP path) compares with `=` in a statement built once: an IN list is re-rendered
+        # on every execution and, its length varying, never becomes a prepared statement.
+        if len(part) == 1:
+            rows = db_session.execute(_CURRENT_ONE, {"listing_id": part[0]})
+        else:
+            rows = db_session.execute(_CURRENT_MANY, {"listing_ids": part})
+        for row in rows:
             found[row.listing_id] = ListingRevision(
                 id=row.id, listing_id=row.listing_id, revision=row.revision, content_hash=row.content_hash
             )
@@ -162,7 +172,7 @@ def ingest(db_session: Session, *, listings: Sequence[ListingIn], now: datetime)
         latest[listing.id] = (number, content_hash)
         pending.append((listing, values, number))
     if new_listings:
-        db_session.execute(insert(table_of(Listing)), list(new_listings.values()))
+        db_session.execute(insert_statement(Listing), list(new_listings.values()))
     for listing_id, number in moved.items():
         db_session.execute(
             update(Listing).where(Listing.id == listing_id).values(current_revision=number, updated_at=now)

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listingguard.db import insert_returning_ids, table_of
+from listingguard.db import insert_returning_ids, insert_statement
 from listingguard.listings.models import ListingRevision
 from listingguard.screening.models import Action, Prediction
 from listingguard.screening.pipeline import ScreeningResult
@@ -55,7 +55,7 @@ def record(
             }
         )
     if prediction_rows:
-        db_session.execute(insert(table_of(Prediction)), prediction_rows)
+        db_session.execute(insert_statement(Prediction), prediction_rows)
     return insert_returning_ids(db_session, Action, action_rows)
 
 
