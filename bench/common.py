@@ -11,10 +11,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -57,9 +59,38 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class RunningServer:
+    """A server started by :func:`running_server`: where to reach it and which process it is."""
+
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server and its worker processes."""
+        root = psutil.Process(self.pid)
+        total = 0.0
+        for process in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time used so far by every local PostgreSQL process (backends, WAL writer, checkpointer)."""
+    total = 0.0
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] == "postgres":
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                times = process.cpu_times()
+                total += times.user + times.system
+    return total
+
+
 @contextlib.contextmanager
-def running_server(env: dict[str, str], workers: int) -> Iterator[str]:
-    """``listingguard serve`` in a child process until the block ends; yields its base URL once healthy.
+def running_server(env: dict[str, str], workers: int) -> Iterator[RunningServer]:
+    """``listingguard serve`` in a child process until the block ends; yields it once healthy.
 
     The server's own log goes to ``bench/out/server.log`` (errors during a run are worth reading).
     """
@@ -82,7 +113,7 @@ def running_server(env: dict[str, str], workers: int) -> Iterator[str]:
                 time.sleep(0.5)
         else:
             raise SystemExit("the server did not become healthy within 60 s")
-        yield base
+        yield RunningServer(base, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -204,7 +204,8 @@ def main() -> None:
     tokens = seed(url, args.tasks, args.reviewers)
     (work_dir / "tokens.json").write_text(json.dumps(tokens))
     env = {**os.environ, "LISTINGGUARD_HOME": str(work_dir), "LISTINGGUARD_DATABASE_URL": url}
-    with running_server(env, args.workers) as base:
+    with running_server(env, args.workers) as server:
+        base = server.url
         out = work_dir / "result.json"
         subprocess.run(
             [

@@ -7,7 +7,6 @@ never be ridden by a cross-site request against the JSON API.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -73,10 +72,6 @@ class TokenCache:
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
 
 def bearer_token(request: Request) -> str:
     """The request's bearer token, or :class:`Unauthorized` saying how to get one."""
@@ -96,7 +91,7 @@ async def token_user(request: Request, db_session: DbSession) -> User:
     """
     token = bearer_token(request)
     cache: TokenCache = request.app.state.token_cache
-    digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+    digest = service.token_digest(token)
     user = cache.get(digest)
     if user is None:
         found = await anyio.to_thread.run_sync(

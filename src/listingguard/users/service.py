@@ -86,7 +86,8 @@ def authenticate(db_session: Session, *, username: str, password: str) -> User:
     return user
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """How a token is stored and looked up: its SHA-256, hex."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -94,7 +95,7 @@ def create_token(db_session: Session, *, user: User, name: str, actor: str, now:
     """Create an API token for ``user`` and return it; it is shown once and stored only as a hash."""
     prefix = secrets.token_hex(6)
     token = f"lg_{prefix}_{secrets.token_urlsafe(32)}"
-    db_session.add(ApiToken(user_id=user.id, name=name, prefix=prefix, token_hash=_digest(token), created_at=now))
+    db_session.add(ApiToken(user_id=user.id, name=name, prefix=prefix, token_hash=token_digest(token), created_at=now))
     db_session.flush()
     audit_service.log(
         db_session,
@@ -116,7 +117,7 @@ def user_for_token(db_session: Session, *, token: str, now: datetime) -> User:
     row = db_session.scalars(
         select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.prefix == parts[1])
     ).first()  # token and user in one round trip: this runs on every API request
-    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, _digest(token)):
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, token_digest(token)):
         raise Unauthorized("invalid or revoked API token")
     if not row.user.active:
         raise Unauthorized("the account of this token is disabled")
