@@ -2,11 +2,18 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import CountVectorizer
 
-from listingguard.detection.features import FeatureSpec, ListingFeaturizer, hash_char_ngrams, ngram_occurrences
+from listingguard.detection.features import (
+    FeatureSpec,
+    ListingFeaturizer,
+    _Entries,
+    hash_char_ngrams,
+    ngram_occurrences,
+)
 from listingguard.listings.batch import ListingBatch
 from tests.conftest import listing
 
@@ -101,3 +108,25 @@ def test_raw_ngrams_keep_what_normalisation_folds() -> None:
     plain = ListingFeaturizer(FeatureSpec(hash_bits=18)).fit(ListingBatch.from_records(SWITCH_DOCS))
     assert abs(plain.transform(a) - plain.transform(b)).max() == 0
     assert abs(f.transform(a) - f.transform(b)).max() > 0
+
+
+def test_entries_sum_like_scipy_and_keep_every_row() -> None:
+    """The one-pass assembly of the feature matrix equals summing COO entries with scipy."""
+    rng = np.random.default_rng(7)
+    entries = _Entries([], [], [])
+    rows_all, cols_all, data_all = [], [], []
+    for _ in range(4):  # blocks overlapping in position, as text and categorical columns do
+        rows = rng.integers(0, 5, size=30)  # row 5 gets nothing: it must still exist, empty
+        cols = rng.integers(0, 40, size=30)
+        data = rng.normal(size=30).astype(np.float32)
+        entries.add(rows, cols, data)
+        rows_all.append(rows)
+        cols_all.append(cols)
+        data_all.append(data)
+    got = entries.to_csr((6, 40))
+    expected = sp.coo_matrix(
+        (np.concatenate(data_all), (np.concatenate(rows_all), np.concatenate(cols_all))), shape=(6, 40)
+    ).tocsr()
+    assert got.shape == (6, 40) and got.has_canonical_format and got.getrow(5).nnz == 0  # summed, sorted
+    np.testing.assert_allclose(got.toarray(), expected.toarray(), rtol=1e-6)
+    assert _Entries([], [], []).to_csr((3, 4)).shape == (3, 4)

@@ -188,23 +188,21 @@ def _row_ids(matrix: sp.csr_matrix) -> npt.NDArray[np.int64]:
     return np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
 
 
-def _l2_rows(matrix: sp.csr_matrix, weight: float = 1.0) -> sp.csr_matrix:
-    """Scale each row to unit L2 norm (times ``weight``) in O(nnz).
+def _l2_data(
+    rows: npt.NDArray[np.int64], data: npt.NDArray[Any], n_rows: int, weight: float
+) -> npt.NDArray[np.float32]:
+    """``data`` with each row's values scaled to unit L2 norm, times ``weight``, in O(nnz).
 
     Done on the data array directly: scipy's sparse products and sums allocate work arrays as wide as the
-    matrix (a million hashed columns), which costs milliseconds per call and dominated single-listing
-    latency.
+    matrix (a million hashed columns), which costs milliseconds per call.
     """
-    rows = _row_ids(matrix)
-    norms = np.sqrt(np.bincount(rows, weights=matrix.data.astype(np.float64) ** 2, minlength=matrix.shape[0]))
+    norms = np.sqrt(np.bincount(rows, weights=data.astype(np.float64) ** 2, minlength=n_rows))
     norms[norms == 0] = 1.0
-    out = matrix.copy()
-    out.data = (matrix.data / norms[rows] * weight).astype(np.float32)
-    return out
+    return (data / norms[rows] * weight).astype(np.float32)
 
 
 def _sum_blocks(blocks: Sequence[sp.csr_matrix]) -> sp.csr_matrix:
-    """Sum same-shape CSR matrices in O(nnz) (see :func:`_l2_rows` for why not ``a + b``)."""
+    """Sum same-shape CSR matrices in O(nnz) (see :func:`_l2_data` for why not ``a + b``)."""
     shape = blocks[0].shape
     rows = np.concatenate([_row_ids(b) for b in blocks])
     cols = np.concatenate([b.indices for b in blocks])
@@ -212,6 +210,43 @@ def _sum_blocks(blocks: Sequence[sp.csr_matrix]) -> sp.csr_matrix:
     out = sp.coo_matrix((data, (rows, cols)), shape=shape).tocsr()
     out.sum_duplicates()
     return out
+
+
+@dataclass(slots=True)
+class _Entries:
+    """Matrix entries as parallel arrays, summed into one CSR matrix at the end (see :meth:`to_csr`).
+
+    Building the feature matrix block by block (a CSR matrix per block, then sums and an ``hstack``)
+    cost a dozen scipy constructors per call; for the single listing of an HTTP request that was most
+    of the featurisation time.
+    """
+
+    rows: list[npt.NDArray[np.int64]]
+    cols: list[npt.NDArray[np.int64]]
+    data: list[npt.NDArray[np.float32]]
+
+    def add(self, rows: npt.NDArray[Any], cols: npt.NDArray[Any], data: npt.NDArray[Any]) -> None:
+        self.rows.append(rows.astype(np.int64, copy=False))
+        self.cols.append(cols.astype(np.int64, copy=False))
+        self.data.append(data.astype(np.float32, copy=False))
+
+    def to_csr(self, shape: tuple[int, int]) -> sp.csr_matrix:
+        """One CSR matrix; entries at the same position are summed in the order they were added."""
+        n_rows, n_cols = shape
+        if not self.rows:
+            return sp.csr_matrix(shape, dtype=np.float32)
+        key = np.concatenate(self.rows) * n_cols + np.concatenate(self.cols)
+        data = np.concatenate(self.data)
+        order = np.argsort(key, kind="stable")
+        key, data = key[order], data[order]
+        first = np.empty(len(key), dtype=bool)
+        first[:1] = True
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        summed = np.add.reduceat(data, starts) if len(starts) else data
+        unique = key[starts]
+        indptr = np.searchsorted(unique // n_cols, np.arange(n_rows + 1)).astype(np.int32)
+        return sp.csr_matrix((summed, (unique % n_cols).astype(np.int32), indptr), shape=shape)
 
 
 def price_bin(ratio: float) -> int:
@@ -353,7 +388,7 @@ class ListingFeaturizer:
             )
         return out
 
-    def _categorical(self, batch: ListingBatch, ratios: npt.NDArray[np.float64]) -> sp.csr_matrix:
+    def _categorical_entries(self, entries: _Entries, batch: ListingBatch, ratios: npt.NDArray[np.float64]) -> None:
         tokens = self.categorical_tokens(batch, ratios)
         cache: dict[str, int] = {}
         cols = []
@@ -364,17 +399,9 @@ class ListingFeaturizer:
                     col = cache[token] = token_column(token, self.spec.hash_bits)
                 cols.append(col)
         width = len(tokens[0]) if tokens else 0
-        indptr = (
-            np.arange(0, len(tokens) * width + 1, width, dtype=np.int32)
-            if width
-            else np.zeros(len(tokens) + 1, np.int32)
-        )
+        rows = np.repeat(np.arange(len(tokens), dtype=np.int64), width)
         data = np.full(len(cols), 1.0 / math.sqrt(max(width, 1)), dtype=np.float32)
-        matrix = sp.csr_matrix(
-            (data, np.asarray(cols, dtype=np.int32), indptr), shape=(len(tokens), self.spec.n_hashed)
-        )
-        matrix.sum_duplicates()
-        return matrix
+        entries.add(rows, np.asarray(cols, dtype=np.int64), data)
 
     def _embed(self, batch: ListingBatch) -> npt.NDArray[np.float32]:
         if self._embedder is None:
@@ -385,22 +412,35 @@ class ListingFeaturizer:
     def transform(self, batch: ListingBatch) -> sp.csr_matrix:
         """The feature matrix: hashed block (text + categorical), then dense price features, then embeddings."""
         spec = self.spec
-        title = self._ngrams(batch.norm_titles, SEED_TITLE)
-        description = self._ngrams(batch.norm_descriptions, SEED_DESCRIPTION)
-        title.data = np.log1p(title.data) * self.idf_title_[title.indices]
-        description.data = np.log1p(description.data) * self.idf_description_[description.indices]
+        n = len(batch)
+        entries = _Entries([], [], [])
+        for counts, idf, weight in self._text_blocks(batch):
+            rows = _row_ids(counts)
+            data = np.log1p(counts.data) * idf[counts.indices]
+            entries.add(rows, counts.indices, _l2_data(rows, data, n, weight))
         ratios = self.price_ratios(batch)
-        text_blocks = [_l2_rows(title, spec.title_weight), _l2_rows(description, spec.description_weight)]
-        if spec.raw_ngrams:
-            raw = self._raw_ngrams(batch)
-            raw.data = np.log1p(raw.data) * self.idf_raw_[raw.indices]
-            text_blocks.append(_l2_rows(raw, spec.raw_weight))
-        hashed = _sum_blocks([*text_blocks, self._categorical(batch, ratios)])
+        self._categorical_entries(entries, batch, ratios)
         dense = (self._dense(batch, self._prices_in_yen(batch)) - self.dense_mean_) / self.dense_scale_
-        blocks = [hashed, sp.csr_matrix(dense.astype(np.float32))]
+        dense_blocks = [dense.astype(np.float32)]
         if spec.embeddings:
-            blocks.append(sp.csr_matrix(self._embed(batch) * spec.embedding_weight))
-        return sp.hstack(blocks, format="csr", dtype=np.float32)
+            dense_blocks.append(self._embed(batch) * spec.embedding_weight)
+        offset = spec.n_hashed
+        for block in dense_blocks:
+            rows, cols = np.nonzero(block)  # zeros stay implicit, as in any sparse matrix
+            entries.add(rows, cols + offset, block[rows, cols])
+            offset += block.shape[1]
+        return entries.to_csr((n, self.n_features))
+
+    def _text_blocks(self, batch: ListingBatch) -> list[tuple[sp.csr_matrix, npt.NDArray[np.float32], float]]:
+        """The n-gram counts of each text field with its IDF weights and block weight."""
+        spec = self.spec
+        blocks = [
+            (self._ngrams(batch.norm_titles, SEED_TITLE), self.idf_title_, spec.title_weight),
+            (self._ngrams(batch.norm_descriptions, SEED_DESCRIPTION), self.idf_description_, spec.description_weight),
+        ]
+        if spec.raw_ngrams:
+            blocks.append((self._raw_ngrams(batch), self.idf_raw_, spec.raw_weight))
+        return blocks
 
     @property
     def n_features(self) -> int:
