@@ -1,7 +1,7 @@
 """An open-loop HTTP load generator: sends at a fixed rate regardless of how fast answers come back.
 
 Run by bench/api_latency.py as a separate process:
-    python -m bench.loadgen URL --rate 100 --seconds 60 [--samples FILE] [--token T] --out stats.json
+    python -m bench.loadgen URL --rate 100 --seconds 60 [--samples FILE] [--token T] [--connections 8] --out stats.json
 
 Request i is due at start + i / rate; latency is measured from when it was *due*, so a slow server
 cannot hide its queueing delay by slowing the generator down (no coordinated omission). It speaks
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import time
 import uuid
@@ -54,11 +55,21 @@ def build_request(method: str, host: str, path: str, body: bytes | None, token: 
 
 
 async def run(
-    url: str, rate: float, seconds: float, samples: list[dict[str, Any]] | None, token: str | None
+    url: str,
+    rate: float,
+    seconds: float,
+    samples: list[dict[str, Any]] | None,
+    token: str | None,
+    connections: int = 8,
 ) -> dict[str, Any]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    idle: list[Connection] = []
+    # Like several upstream app servers, each with its own keep-alive connection: open them before the
+    # clock starts and take the one idle longest (FIFO). Reusing the last-returned connection instead kept
+    # the whole load on the one server worker that happened to accept it.
+    idle: collections.deque[Connection] = collections.deque(
+        [Connection(*await asyncio.open_connection(host, port)) for _ in range(connections)]
+    )
     latencies: list[float] = []
     statuses: dict[str, int] = {}
 
@@ -73,7 +84,7 @@ async def run(
         status = 0
         for attempt in range(2):  # a kept-alive connection the server has since closed: retry on a new one
             reused = bool(idle) and attempt == 0
-            conn = idle.pop() if reused else Connection(*await asyncio.open_connection(host, port))
+            conn = idle.popleft() if reused else Connection(*await asyncio.open_connection(host, port))
             try:
                 status = await conn.request(raw)
                 idle.append(conn)
@@ -118,6 +129,7 @@ def main() -> None:
     parser.add_argument("--samples", type=Path)
     parser.add_argument("--token")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--connections", type=int, default=8, help="keep-alive connections opened up front")
     args = parser.parse_args()
     samples = None
     if args.samples:
@@ -127,7 +139,7 @@ def main() -> None:
             record.pop("labels", None)
             record.pop("meta", None)
             samples.append(record)
-    stats = asyncio.run(run(args.url, args.rate, args.seconds, samples, args.token))
+    stats = asyncio.run(run(args.url, args.rate, args.seconds, samples, args.token, args.connections))
     args.out.write_text(json.dumps(stats))
 
 
