@@ -2,7 +2,6 @@
 
 from datetime import UTC, datetime
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, inspect
 
@@ -22,10 +21,9 @@ class Clock:
         return self.now
 
 
-def test_entries_expire_and_the_oldest_go_first(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_entries_expire_and_the_oldest_go_first() -> None:
     clock = Clock()
-    monkeypatch.setattr("listingguard.users.deps.time.monotonic", clock)
-    cache = TokenCache(ttl=5, size=2)
+    cache = TokenCache(ttl=5, size=2, clock=clock)
     user_a, user_b, user_c = object(), object(), object()
     cache.put("a", user_a)  # type: ignore[arg-type]
     clock.now += 4.9
@@ -39,10 +37,9 @@ def test_entries_expire_and_the_oldest_go_first(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_a_cached_token_needs_no_query_and_a_revoked_one_stops_working(
-    settings: Settings, screener, database_url: str, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, screener, database_url: str
 ) -> None:
     clock = Clock()
-    monkeypatch.setattr("listingguard.users.deps.time.monotonic", clock)
     token = make_token(database_url, "marketplace", "service")
     statements: list[str] = []
     engine = get_engine(database_url)
@@ -52,6 +49,7 @@ def test_a_cached_token_needs_no_query_and_a_revoked_one_stops_working(
 
     headers = {"authorization": f"Bearer {token}"}
     with TestClient(create_app(settings, screener=screener), headers=headers) as client:
+        client.app.state.token_cache = TokenCache(clock=clock)  # type: ignore[attr-defined]
         assert client.get("/v1/versions").status_code == 200  # first call: looked up, then cached
         event.listen(engine, "before_cursor_execute", count)
         try:

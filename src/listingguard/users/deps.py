@@ -49,9 +49,12 @@ class TokenCache:
     CLI, another server process) stops working within that time. Failed lookups are never cached.
     """
 
-    def __init__(self, ttl: float = TOKEN_CACHE_SECONDS, size: int = 1024) -> None:
+    def __init__(
+        self, ttl: float = TOKEN_CACHE_SECONDS, size: int = 1024, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
         self.size = size
+        self.clock = clock
         self._entries: OrderedDict[str, tuple[float, User]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -60,14 +63,14 @@ class TokenCache:
             entry = self._entries.get(digest)
             if entry is None:
                 return None
-            if time.monotonic() - entry[0] > self.ttl:
+            if self.clock() - entry[0] > self.ttl:
                 del self._entries[digest]
                 return None
             return entry[1]
 
     def put(self, digest: str, user: User) -> None:
         with self._lock:
-            self._entries[digest] = (time.monotonic(), user)
+            self._entries[digest] = (self.clock(), user)
             self._entries.move_to_end(digest)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
