@@ -69,10 +69,10 @@ def main() -> None:
     cli("train", "--data", str(samples), "--out", str(model), "--no-refit")
     env = {**os.environ, "LISTINGGUARD_HOME": str(work / "home"), "LISTINGGUARD_MODEL_DIR": str(model)}
     if args.database == "postgresql":
-        name = f"lg_bench_{int(time.time())}"
+        database_name = f"lg_bench_{int(time.time())}"
         with psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        env["LISTINGGUARD_DATABASE_URL"] = args.postgres_url.rsplit("/", 1)[0] + f"/{name}"
+            conn.execute(f'CREATE DATABASE "{database_name}"')
+        env["LISTINGGUARD_DATABASE_URL"] = args.postgres_url.rsplit("/", 1)[0] + f"/{database_name}"
     # POST /v1/listings needs a service account's token (the server would answer 401 without one).
     made = subprocess.run(
         [sys.executable, "-m", "listingguard.cli", "users", "add", "marketplace", "--role", "service"],
@@ -98,9 +98,9 @@ def main() -> None:
         "p99_ratio_post_vs_ping": post["p99_ms"] / max(ping["p99_ms"], 1e-9),
     }
     print(f"100 users x 1 request/s for {args.seconds} s, database {args.database}, load from a separate process")
-    for name, r in (("GET /v1/ping", ping), ("POST /v1/listings", post)):
+    for endpoint, r in (("GET /v1/ping", ping), ("POST /v1/listings", post)):
         print(
-            f"  {name:18s} {r['rate']:6.1f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
+            f"  {endpoint:18s} {r['rate']:6.1f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
             f"max {r['max_ms']:6.1f} ms  statuses {r['statuses']}"
         )
     print(f"  p99 ratio POST / ping: {results['p99_ratio_post_vs_ping']:.1f}x  (target: POST p99 < 20 ms)")
@@ -111,7 +111,7 @@ def main() -> None:
     record(f"api_latency_{args.database}", results)
     if args.database == "postgresql":
         with psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
