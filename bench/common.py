@@ -69,22 +69,21 @@ class RunningServer:
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the server and its worker processes."""
         root = psutil.Process(self.pid)
-        total = 0.0
-        for process in [root, *root.children(recursive=True)]:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                times = process.cpu_times()
-                total += times.user + times.system
-        return total
+        return _cpu_seconds([root, *root.children(recursive=True)])
 
 
 def postgres_cpu_seconds() -> float:
     """CPU time used so far by every local PostgreSQL process (backends, WAL writer, checkpointer)."""
+    return _cpu_seconds([p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"])
+
+
+def _cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User + system CPU seconds of these processes; one that has exited or is not ours counts nothing."""
     total = 0.0
-    for process in psutil.process_iter(["name"]):
-        if process.info["name"] == "postgres":
-            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                times = process.cpu_times()
-                total += times.user + times.system
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            times = process.cpu_times()
+            total += times.user + times.system
     return total
 
 

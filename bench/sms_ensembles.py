@@ -13,11 +13,9 @@ models' ranking allows at all.
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import sys
 from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +27,7 @@ from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
 
 from bench.common import record
-from bench.sms_spam import DEFAULT_DATA, Ours, load, rates, threshold_for
+from bench.sms_spam import Ours, arguments_and_data, rates, threshold_for
 from listingguard.detection.features import FeatureSpec
 
 Scores = npt.NDArray[np.float64]
@@ -37,14 +35,14 @@ FitScore = Callable[[list[str], npt.NDArray[np.int_], list[str]], Scores]
 WORDS = r"(?u)\b\w+\b|[£$€!?&%*]"
 
 
-def linear(vectorizers: list[Callable[[], CountVectorizer]], model: Callable[[], object]) -> FitScore:
+def linear(vectorizers: list[Callable[[], CountVectorizer]], model: Callable[[], Any]) -> FitScore:
     """Fit the vectorizers and a linear model on the first texts; score the others (log-odds or margin)."""
 
     def fit_score(train: list[str], y: npt.NDArray[np.int_], test: list[str]) -> Scores:
         fitted = [make() for make in vectorizers]
         x_train = sp.hstack([v.fit_transform(train) for v in fitted]).tocsr()
         x_test = sp.hstack([v.transform(test) for v in fitted]).tocsr()
-        estimator = model().fit(x_train, y)  # type: ignore[attr-defined]
+        estimator = model().fit(x_train, y)
         if isinstance(estimator, MultinomialNB):
             log_proba = estimator.predict_log_proba(x_test)
             return np.asarray(log_proba[:, 1] - log_proba[:, 0])
@@ -120,27 +118,18 @@ def bagged(fit_score: FitScore, train: list[str], y: npt.NDArray[np.int_], test:
 
 def ceiling(scores: Scores, y: npt.NDArray[np.int_], fpr: float = 0.002) -> float:
     """Recall at the best threshold with at most ``fpr`` of ham above it, chosen on these very scores."""
-    ham = np.sort(scores[y == 0])[::-1]
-    return float((scores[y == 1] > ham[int(np.floor(fpr * len(ham)))]).mean())
+    return rates(scores, y, threshold_for(scores, y, fpr))["recall"]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--fpr-budget", type=float, default=0.001, help="out-of-fold ham FPR allowed on train")
-    args = parser.parse_args()
-    if not args.data.exists():
-        print(f"SKIPPED: the SMS Spam Collection is not at {args.data}; pass --data PATH.", file=sys.stderr)
-        raise SystemExit(0)
-    texts, y = load(args.data)
-    split = int(len(texts) * 0.3)
+    args, texts, y, split = arguments_and_data(__doc__)
     train, test, y_train, y_test = texts[:split], texts[split:], y[:split], y[split:]
     z: dict[str, tuple[Scores, Scores]] = {}
     for name, fit_score in models().items():
         oof, test_scores = bagged(fit_score, train, y_train, test)
         mean, std = oof.mean(), oof.std()
         z[name] = ((oof - mean) / std, (test_scores - mean) / std)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for size in (1, 2, 3):
         for members in itertools.combinations(z, size):
             oof = np.mean([z[m][0] for m in members], axis=0)

@@ -130,8 +130,12 @@ def evaluate(method: Any, texts: list[str], y: npt.NDArray[np.int_], split: int,
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments_and_data(description: str | None) -> tuple[argparse.Namespace, list[str], npt.NDArray[np.int_], int]:
+    """The command line (``--data``, ``--fpr-budget``), the messages and labels, and the train/test split.
+
+    Exits with a clear message, successfully, where the collection is absent.
+    """
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--fpr-budget", type=float, default=0.001, help="out-of-fold ham FPR allowed on train")
     args = parser.parse_args()
@@ -143,7 +147,11 @@ def main() -> None:
         )
         raise SystemExit(0)
     texts, y = load(args.data)
-    split = int(len(texts) * 0.3)
+    return args, texts, y, int(len(texts) * 0.3)  # the paper's split: first 30% train, last 70% test
+
+
+def main() -> None:
+    args, texts, y, split = arguments_and_data(__doc__)
     print(f"{len(texts):,} messages ({int(y.sum()):,} spam); train on the first {split:,}, test on the rest")
     results = []
     methods = (

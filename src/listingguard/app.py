@@ -120,11 +120,11 @@ def _settle(screener: Screener, engine: Engine, sessionmaker: Callable[[], Sessi
     first users. ``gc.freeze()`` then moves the loaded rule set, model and libraries out of the garbage
     collector's reach, so its full collections do not walk them again on the request path.
     """
-    screener.screen(ListingBatch.from_records([WARM_UP_LISTING]), explain=True)
     try:
-        _warm_database(screener, engine, sessionmaker)
+        _warm_database(screener, engine, sessionmaker)  # screens the warm-up listing on the way
     except SQLAlchemyError as exc:  # a database that is down now may be up by the first request
         log.warning("could not warm up the database connections (%s); serving anyway", exc.__class__.__name__)
+        screener.screen(ListingBatch.from_records([WARM_UP_LISTING]), explain=True)
     except Exception:  # an optimisation must never stop the server from starting
         log.exception("warming up the write path failed; serving anyway")
     gc.collect()

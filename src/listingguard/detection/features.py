@@ -221,9 +221,9 @@ class _Entries:
     of the featurisation time.
     """
 
-    rows: list[npt.NDArray[np.int64]]
-    cols: list[npt.NDArray[np.int64]]
-    data: list[npt.NDArray[np.float32]]
+    rows: list[npt.NDArray[np.int64]] = field(default_factory=list)
+    cols: list[npt.NDArray[np.int64]] = field(default_factory=list)
+    data: list[npt.NDArray[np.float32]] = field(default_factory=list)
 
     def add(self, rows: npt.NDArray[Any], cols: npt.NDArray[Any], data: npt.NDArray[Any]) -> None:
         self.rows.append(rows.astype(np.int64, copy=False))
@@ -413,7 +413,7 @@ class ListingFeaturizer:
         """The feature matrix: hashed block (text + categorical), then dense price features, then embeddings."""
         spec = self.spec
         n = len(batch)
-        entries = _Entries([], [], [])
+        entries = _Entries()
         for counts, idf, weight in self._text_blocks(batch):
             rows = _row_ids(counts)
             data = np.log1p(counts.data) * idf[counts.indices]
