@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from listingguard.app import create_app
 from listingguard.config import Settings
@@ -30,6 +30,25 @@ def test_warm_up_opens_the_pool_and_leaves_no_rows(settings: Settings, screener,
     with engine.connect() as conn:
         for model in (Listing, ListingRevision, Prediction, Action):
             assert conn.execute(select(func.count()).select_from(model)).scalar_one() == 0
+
+
+def test_warm_up_runs_the_write_path_on_every_pooled_connection(
+    settings: Settings, screener, database_url: str
+) -> None:
+    engine = get_engine(database_url)
+    writers: set[int] = set()
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO LISTING_REVISIONS"):
+            writers.add(id(conn.connection.dbapi_connection))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with TestClient(create_app(settings, screener=screener, serving=True)):
+            pass
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(writers) == (1 if engine.dialect.name == "sqlite" else POOL_SIZE)
 
 
 def test_a_database_that_is_down_at_start_does_not_stop_the_server(
