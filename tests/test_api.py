@@ -1,8 +1,10 @@
 """The HTTP API on SQLite and PostgreSQL, driven through a real ASGI client."""
 
+import asyncio
 import json
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
@@ -59,6 +61,34 @@ class TestSubmit:
         assert body["listing"]["revision"] == 1 and body["action"]["action"] == "allow"
         missing = client.get("/v1/listings/nope")
         assert missing.status_code == 404 and "nope" in missing.json()["error"]
+
+
+def test_concurrent_requests_each_get_their_own_answer(settings: Settings, screener, database_url: str) -> None:
+    """Thirty requests at once (group commit may write them together): each answer is that request's own."""
+    token = make_token(database_url, "marketplace", "service")
+    app = create_app(settings, screener=screener)
+
+    async def scenario() -> list[httpx.Response]:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            headers = {"authorization": f"Bearer {token}"}
+            async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as http:
+                bodies = [listing(id=f"c{i}", price=1000 + i) for i in range(20)]
+                bodies += [listing(id="same", price=5000 + i) for i in range(10)]  # one listing, ten versions
+                return await asyncio.gather(*(http.post("/v1/listings", json=b) for b in bodies))
+
+    answers = [r.json() for r in asyncio.run(scenario())]
+    assert [a["id"] for a in answers[:20]] == [f"c{i}" for i in range(20)]
+    assert all(a["status"] == "created" and a["revision"] == 1 for a in answers[:20])
+    assert sorted(a["revision"] for a in answers[20:]) == list(range(1, 11))  # each version stored once
+    with get_engine(database_url).connect() as conn:
+        prices = dict(
+            conn.execute(
+                select(ListingRevision.revision, ListingRevision.price).where(ListingRevision.listing_id == "same")
+            ).all()
+        )
+    assert {a["revision"]: 5000 + i for i, a in enumerate(answers[20:])} == prices  # answer matches what was stored
+    assert count(database_url, Action) == 30
 
 
 class TestBadInput:

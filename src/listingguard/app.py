@@ -35,6 +35,7 @@ from listingguard.listings.batch import ListingBatch
 from listingguard.listings.schemas import ListingIn
 from listingguard.review import views as review_views
 from listingguard.screening.flows import ingest_and_screen
+from listingguard.screening.group_commit import GroupCommit, write_in_own_transaction
 from listingguard.screening.loader import load_screener
 from listingguard.screening.pipeline import Screener
 from listingguard.system import views as system_views
@@ -169,7 +170,11 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
         app.state.engine = engine
         app.state.sessionmaker = session_factory(engine)
         app.state.screener = screener or load_screener(settings)
-        app.state.screening_limiter = anyio.CapacityLimiter(settings.screening_threads)
+        app.state.group_commit = GroupCommit(  # concurrent listing writes share a transaction (see there)
+            write_in_own_transaction(app.state.sessionmaker, app.state.screener),
+            writers=settings.screening_threads,
+            max_listings=settings.max_batch,
+        )
         app.state.finish_limiter = anyio.CapacityLimiter(POOL_CONNECTIONS)  # see deps._finish
         app.state.token_cache = TokenCache()  # verified API tokens, for a few seconds (users.deps)
         if serving:

@@ -2,8 +2,8 @@
 
 The request owns the transaction: a view's service calls only flush, and the session is committed here
 after the view returns, or rolled back if anything raised, so a request either happens entirely or not at
-all. (A view whose work already runs in a worker thread may commit there as its last step, saving a
-hand-over; see ``listings.views``. Anything raised before that commit still rolls everything back.)
+all. (``POST /v1/listings`` is the exception: it writes in a transaction of its own, shared with other
+requests that arrive at the same moment; see ``screening.group_commit``.)
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -16,7 +15,6 @@ from listingguard.listings import service
 from listingguard.listings.io import check_topics, validation_errors
 from listingguard.listings.schemas import ListingIn
 from listingguard.screening import service as screening_service
-from listingguard.screening.flows import ingest_and_screen
 from listingguard.users.deps import require
 from listingguard.users.models import User
 
@@ -121,37 +119,18 @@ def parse_listings(payload: Any, *, max_batch: int, known_topics: list[str]) -> 
     openapi_extra=_BODY_DOC,
     responses={413: {"description": "Body too large"}, 422: {"description": "Invalid listing"}},
 )
-async def create_listings(
-    request: Request, db_session: DbSession, screener: CurrentScreener, settings: AppSettings, user: Writer
-) -> Any:
+async def create_listings(request: Request, screener: CurrentScreener, settings: AppSettings, user: Writer) -> Any:
     """Store and screen listings. A batch is all-or-nothing: one invalid listing rejects the request.
 
     Re-sending an unchanged listing returns its stored action (``status: unchanged``); changed content
-    is stored as a new revision and screened again (``status: revised``).
+    is stored as a new revision and screened again (``status: revised``). The listings are written in a
+    transaction of their own, possibly shared with requests that arrived at the same moment (group commit).
     """
     payload = await read_json_body(request, settings.max_body_bytes)
     listings, single = parse_listings(payload, max_batch=settings.max_batch, known_topics=screener.topics)
-    records = await run_in_threadpool_ingest(request, db_session, screener, listings)
+    records = await request.app.state.group_commit.submit(listings)  # see screening.group_commit
     # The records are plain JSON types already; skipping FastAPI's generic encoder saves milliseconds.
     return JSONResponse(records[0] if single else {"results": records})
-
-
-async def run_in_threadpool_ingest(
-    request: Request, db_session: DbSession, screener: CurrentScreener, listings: list[ListingIn]
-) -> list[dict[str, Any]]:
-    """Scoring and database work are blocking and CPU-bound: run them off the event loop, a few at a time.
-
-    Requests beyond the limiter wait cheaply in the event loop instead of as threads fighting over the
-    interpreter lock, which keeps latency flat under load (see docs/benchmarks.md).
-    """
-    limiter = request.app.state.screening_limiter
-
-    def work() -> list[dict[str, Any]]:
-        records = ingest_and_screen(db_session, screener=screener, listings=listings)
-        db_session.commit()  # here rather than after the view: it saves a hand-over to another thread
-        return records
-
-    return await anyio.to_thread.run_sync(work, limiter=limiter)
 
 
 @router.get("/{listing_id}", summary="The latest revision of a listing and its latest action")

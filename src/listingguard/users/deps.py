@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 
 import anyio
 from fastapi import Request
+from sqlalchemy.orm import Session
 
-from listingguard.deps import DbSession
 from listingguard.errors import Forbidden, Unauthorized
 from listingguard.users import service
 from listingguard.users.models import User
@@ -86,7 +86,7 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-async def token_user(request: Request, db_session: DbSession) -> User:
+async def token_user(request: Request) -> User:
     """The user behind the request's bearer token: from the token cache, else from the database.
 
     What is returned is a detached copy of the account row (see :func:`service.snapshot`); read it, never
@@ -97,22 +97,30 @@ async def token_user(request: Request, db_session: DbSession) -> User:
     digest = service.token_digest(token)
     user = cache.get(digest)
     if user is None:
-        found = await anyio.to_thread.run_sync(
-            lambda: service.snapshot(service.user_for_token(db_session, token=token, now=datetime.now(UTC)))
-        )
-        cache.put(digest, found)
-        user = found
+        user = await anyio.to_thread.run_sync(_look_up, request.app.state.sessionmaker, token)
+        cache.put(digest, user)
     return user
+
+
+def _look_up(sessionmaker: Callable[[], Session], token: str) -> User:
+    """Look a token up in a short transaction of its own, committed at once (it may note the token's use).
+
+    Not in the request's session: on SQLite every transaction holds the write lock, and a request whose
+    work runs in another transaction (``POST /v1/listings``, see ``screening.group_commit``) would wait
+    on its own lock.
+    """
+    with sessionmaker() as session, session.begin():
+        return service.snapshot(service.user_for_token(session, token=token, now=datetime.now(UTC)))
 
 
 def require(permission: str) -> Callable[..., Awaitable[User]]:
     """A dependency that authenticates the caller and checks ``permission``."""
     roles = PERMISSIONS[permission]
 
-    async def check(request: Request, db_session: DbSession) -> User:
+    async def check(request: Request) -> User:
         # async on purpose: with the token cache most calls never leave the event loop; a plain function
         # would be sent to the thread pool, one more hand-over of the GIL per request.
-        user = await token_user(request, db_session)
+        user = await token_user(request)
         if user.role not in roles:
             raise Forbidden(f"a {user.role} may not do this ({permission} needs {', '.join(sorted(roles))})")
         return user

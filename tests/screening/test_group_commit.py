@@ -1,0 +1,182 @@
+"""Group commit: concurrent writes share a transaction, and each caller still gets its own answer."""
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from listingguard.db import get_engine, session_factory
+from listingguard.listings.models import ListingRevision
+from listingguard.listings.schemas import ListingIn
+from listingguard.screening.group_commit import GroupCommit, Records, write_in_own_transaction
+from listingguard.screening.models import Action
+from tests.conftest import listing
+
+
+def item(listing_id: str, **overrides: Any) -> ListingIn:
+    return ListingIn.model_validate(listing(id=listing_id, **overrides))
+
+
+class Recorder:
+    """Wraps the real writer: records each group it is given; can hold the first one until released."""
+
+    def __init__(self, database_url: str, screener, *, hold_first: bool = False, fail_on: str | None = None) -> None:
+        self.inner = write_in_own_transaction(session_factory(get_engine(database_url)), screener)
+        self.groups: list[list[str]] = []
+        self.started = threading.Event()
+        self.release = threading.Event()
+        if not hold_first:
+            self.release.set()
+        self.fail_on = fail_on
+
+    def __call__(self, listings: Sequence[ListingIn]) -> Records:
+        self.groups.append([x.id for x in listings])
+        self.started.set()
+        self.release.wait(timeout=30)
+        if self.fail_on is not None and self.fail_on in {x.id for x in listings}:
+            raise ValueError(f"listing {self.fail_on} cannot be stored")
+        return self.inner(listings)
+
+
+def stored(database_url: str, model) -> int:
+    with get_engine(database_url).connect() as conn:
+        return conn.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+async def wait_for(event: threading.Event) -> None:
+    for _ in range(3000):
+        if event.is_set():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the writer never started")
+
+
+def test_requests_queued_behind_a_write_share_one_transaction_in_arrival_order(database_url: str, screener) -> None:
+    write = Recorder(database_url, screener, hold_first=True)
+    commit = GroupCommit(write, writers=1, max_listings=1000)
+
+    async def scenario() -> list[Records]:
+        first = asyncio.create_task(commit.submit([item("A")]))
+        await wait_for(write.started)  # A is being written; the next three queue behind it
+        queued = [
+            asyncio.create_task(commit.submit([item("B")])),
+            asyncio.create_task(commit.submit([item("C"), item("B")])),  # B again, unchanged
+            asyncio.create_task(commit.submit([item("B", price=9000)])),  # B changed: a new revision
+        ]
+        await asyncio.sleep(0.05)
+        write.release.set()
+        return await asyncio.gather(first, *queued)
+
+    a, b, cb, b2 = asyncio.run(scenario())
+    assert write.groups == [["A"], ["B", "C", "B", "B"]]
+    assert [(r["id"], r["status"], r["revision"]) for r in [*a, *b, *cb, *b2]] == [
+        ("A", "created", 1),
+        ("B", "created", 1),
+        ("C", "created", 1),
+        ("B", "unchanged", 1),
+        ("B", "revised", 2),
+    ]
+    assert all(r["action"] in {"allow", "review", "hide"} for r in [*a, *b, *cb, *b2])
+    assert stored(database_url, ListingRevision) == 4
+    assert stored(database_url, Action) == 4  # the unchanged re-send is not screened again
+
+
+def test_a_group_never_exceeds_max_listings(database_url: str, screener) -> None:
+    write = Recorder(database_url, screener, hold_first=True)
+    commit = GroupCommit(write, writers=1, max_listings=3)
+
+    async def scenario() -> None:
+        first = asyncio.create_task(commit.submit([item("A")]))
+        await wait_for(write.started)
+        rest = [asyncio.create_task(commit.submit([item(f"B{i}"), item(f"C{i}")])) for i in range(3)]
+        await asyncio.sleep(0.05)
+        write.release.set()
+        await asyncio.gather(first, *rest)
+
+    asyncio.run(scenario())
+    assert [len(g) for g in write.groups] == [1, 2, 2, 2]  # two requests of two would make four
+
+
+def test_one_failing_request_does_not_fail_the_others_in_its_group(database_url: str, screener) -> None:
+    write = Recorder(database_url, screener, hold_first=True, fail_on="BAD")
+    commit = GroupCommit(write, writers=1, max_listings=1000)
+
+    async def scenario() -> list[Any]:
+        first = asyncio.create_task(commit.submit([item("A")]))
+        await wait_for(write.started)
+        queued = [asyncio.create_task(commit.submit([item(x)])) for x in ("B", "BAD", "C")]
+        await asyncio.sleep(0.05)
+        write.release.set()
+        return await asyncio.gather(first, *queued, return_exceptions=True)
+
+    a, b, bad, c = asyncio.run(scenario())
+    assert a[0]["status"] == "created"
+    assert write.groups == [["A"], ["B", "BAD", "C"], ["B"], ["BAD"], ["C"]]  # the group, then one by one
+    assert b[0]["status"] == "created" and c[0]["status"] == "created"
+    assert isinstance(bad, ValueError) and "BAD" in str(bad)
+    assert stored(database_url, ListingRevision) == 3  # A, B, C; nothing of the failed group's attempt
+
+
+def test_an_unavailable_database_fails_the_whole_group_at_once(database_url: str, screener) -> None:
+    calls: list[int] = []
+    held = threading.Event()
+    release = threading.Event()
+
+    def down(listings: Sequence[ListingIn]) -> Records:
+        calls.append(len(listings))
+        held.set()
+        release.wait(timeout=30)
+        raise OperationalError("INSERT", {}, ConnectionError("server closed the connection"))
+
+    commit = GroupCommit(down, writers=1, max_listings=1000)
+
+    async def scenario() -> list[Any]:
+        first = asyncio.create_task(commit.submit([item("A")]))
+        await wait_for(held)
+        queued = [asyncio.create_task(commit.submit([item(x)])) for x in ("B", "C")]
+        await asyncio.sleep(0.05)
+        release.set()
+        return await asyncio.gather(first, *queued, return_exceptions=True)
+
+    outcomes = asyncio.run(scenario())
+    assert all(isinstance(o, OperationalError) for o in outcomes)
+    assert calls == [1, 2]  # no retry one by one against a database that is down
+
+
+def test_a_request_cancelled_while_queued_is_never_written(database_url: str, screener) -> None:
+    write = Recorder(database_url, screener, hold_first=True)
+    commit = GroupCommit(write, writers=1, max_listings=1000)
+
+    async def scenario() -> None:
+        first = asyncio.create_task(commit.submit([item("A")]))
+        await wait_for(write.started)
+        gone = asyncio.create_task(commit.submit([item("GONE")]))
+        kept = asyncio.create_task(commit.submit([item("B")]))
+        await asyncio.sleep(0.05)
+        gone.cancel()  # the client disconnected while waiting
+        await asyncio.sleep(0.01)
+        write.release.set()
+        await asyncio.gather(first, kept)
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+
+    asyncio.run(scenario())
+    assert write.groups == [["A"], ["B"]]
+    assert stored(database_url, ListingRevision) == 2
+
+
+def test_concurrent_writers_each_take_what_is_queued(database_url: str, screener) -> None:
+    write = Recorder(database_url, screener)
+    commit = GroupCommit(write, writers=2, max_listings=1000)
+
+    async def scenario() -> list[Records]:
+        return await asyncio.gather(*(commit.submit([item(f"L{i}")]) for i in range(40)))
+
+    results = asyncio.run(scenario())
+    assert [r[0]["id"] for r in results] == [f"L{i}" for i in range(40)]
+    assert sorted(x for g in write.groups for x in g) == sorted(f"L{i}" for i in range(40))
+    assert stored(database_url, ListingRevision) == 40
