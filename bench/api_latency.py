@@ -1,6 +1,8 @@
 """Single-listing POST /v1/listings latency at 100 requests/s, with a trivial endpoint as the baseline.
 
-Run: python bench/api_latency.py [--seconds 60] [--database sqlite|postgresql]
+Run: python bench/api_latency.py [--seconds 60] [--database sqlite|postgresql] [--rate 100]
+
+`--rate` above 100 measures how far one process keeps up (its capacity) rather than the target.
 
 Starts `listingguard serve` in a child process, then drives it from a separate process with an open-loop
 generator (bench/loadgen.py: 100 requests/s on a fixed schedule, latency measured from when each request
@@ -31,7 +33,7 @@ def cli(*args: str, env: dict[str, str] | None = None) -> None:
     subprocess.run([sys.executable, "-m", "listingguard.cli", *args], check=True, env=env)
 
 
-def load(url: str, seconds: int, samples: Path | None, out: Path, token: str | None) -> dict[str, Any]:
+def load(url: str, rate: float, seconds: int, samples: Path | None, out: Path, token: str | None) -> dict[str, Any]:
     """Run the open-loop generator in its own process and read its statistics."""
     command = [
         sys.executable,
@@ -39,7 +41,7 @@ def load(url: str, seconds: int, samples: Path | None, out: Path, token: str | N
         "bench.loadgen",
         url,
         "--rate",
-        "100",
+        str(rate),
         "--seconds",
         str(seconds),
         "--out",
@@ -59,6 +61,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
+    parser.add_argument("--rate", type=float, default=100, help="requests per second (the target is set at 100)")
     parser.add_argument("--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
@@ -83,21 +86,22 @@ def main() -> None:
     )
     token = next(word for word in made.stdout.split() if word.startswith("lg_"))
     with running_server(env, args.workers) as server:
-        ping = load(f"{server.url}/v1/ping", args.seconds, None, work / "ping.json", token)
+        ping = load(f"{server.url}/v1/ping", args.rate, args.seconds, None, work / "ping.json", token)
         # CPU per request is what the code changes move; p99 on a shared 2-core machine also moves with
         # whatever else runs. Both are reported.
         server_before, postgres_before = server.cpu_seconds(), postgres_cpu_seconds()
-        post = load(f"{server.url}/v1/listings", args.seconds, samples, work / "post.json", token)
+        post = load(f"{server.url}/v1/listings", args.rate, args.seconds, samples, work / "post.json", token)
         post["server_cpu_ms_per_request"] = (server.cpu_seconds() - server_before) * 1000 / post["requests"]
         post["postgres_cpu_ms_per_request"] = (postgres_cpu_seconds() - postgres_before) * 1000 / post["requests"]
     results = {
         "database": args.database,
         "seconds": args.seconds,
+        "rate": args.rate,
         "ping": ping,
         "post_listing": post,
         "p99_ratio_post_vs_ping": post["p99_ms"] / max(ping["p99_ms"], 1e-9),
     }
-    print(f"100 users x 1 request/s for {args.seconds} s, database {args.database}, load from a separate process")
+    print(f"{args.rate:g} requests/s for {args.seconds} s, database {args.database}, load from a separate process")
     for endpoint, r in (("GET /v1/ping", ping), ("POST /v1/listings", post)):
         print(
             f"  {endpoint:18s} {r['rate']:6.1f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
@@ -108,7 +112,7 @@ def main() -> None:
         f"  CPU per POST: server {post['server_cpu_ms_per_request']:.1f} ms"
         + (f", PostgreSQL {post['postgres_cpu_ms_per_request']:.1f} ms" if args.database == "postgresql" else "")
     )
-    record(f"api_latency_{args.database}", results)
+    record(f"api_latency_{args.database}" + (f"_rate{args.rate:g}" if args.rate != 100 else ""), results)
     if args.database == "postgresql":
         with psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')

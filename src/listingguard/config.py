@@ -33,7 +33,10 @@ class Settings(BaseSettings):
         default=2,
         ge=1,
         le=64,
-        description="Requests screened at once per process (CPU-bound; more processes scale better).",
+        description=(
+            "Groups of listing requests screened and stored at once per process (group commit; "
+            "CPU-bound, so more processes scale better than more threads)."
+        ),
     )
     review_lease_seconds: int = Field(
         default=300, ge=10, le=86400, description="How long a claimed task stays claimed."
