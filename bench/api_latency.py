@@ -107,6 +107,13 @@ def main() -> None:
             f"  {endpoint:18s} {r['rate']:6.1f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
             f"max {r['max_ms']:6.1f} ms  statuses {r['statuses']}"
         )
+    slow = post["slow_by_second"]
+    if slow:
+        worst = max(slow, key=slow.get)
+        print(
+            f"  POSTs over {post['slow_ms']:g} ms: {sum(slow.values())} in {len(slow)} distinct seconds of the run; "
+            f"worst second {worst} ({slow[worst]} requests)"
+        )
     print(f"  p99 ratio POST / ping: {results['p99_ratio_post_vs_ping']:.1f}x  (target: POST p99 < 20 ms)")
     print(
         f"  CPU per POST: server {post['server_cpu_ms_per_request']:.1f} ms"

@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+SLOW_MS = 20.0  # the latency target of a single-listing POST
+
 
 class Connection:
     """One keep-alive HTTP/1.1 connection."""
@@ -77,6 +79,7 @@ async def run(
         [Connection(*await asyncio.open_connection(host, port)) for _ in range(connections)]
     )
     latencies: list[float] = []
+    due_offsets: list[float] = []
     statuses: dict[str, int] = {}
 
     async def one(i: int, due: float) -> None:
@@ -101,6 +104,7 @@ async def run(
                     break
         statuses[str(status)] = statuses.get(str(status), 0) + 1
         latencies.append(time.perf_counter() - due)
+        due_offsets.append(due - start)
 
     gc.collect()
     gc.freeze()  # see the module docstring
@@ -120,6 +124,9 @@ async def run(
     for conn in idle:
         conn.writer.close()
     ms = np.asarray(latencies) * 1000
+    # Where the slow answers fell: a few bursts (a pause somewhere) or spread out (a server that is too
+    # slow), second by second of the run.
+    slow_seconds = collections.Counter(int(t) for t, m in zip(due_offsets, ms, strict=True) if m > SLOW_MS)
     return {
         "requests": total,
         "rate": total / elapsed,
@@ -128,6 +135,8 @@ async def run(
         "p90_ms": float(np.percentile(ms, 90)),
         "p99_ms": float(np.percentile(ms, 99)),
         "max_ms": float(ms.max()),
+        "slow_ms": SLOW_MS,
+        "slow_by_second": dict(sorted(slow_seconds.items())),
     }
 
 

@@ -53,8 +53,8 @@ async def _finish(end: Callable[[Session], None], session: Session, limiter: any
     connections, 30 connections idle in transaction).
     """
     if not session.in_transaction():
-        # Nothing to commit or roll back (the view committed in its own worker thread, or never touched
-        # the database): closing holds no connection and does no I/O, so no hand-over is needed.
+        # Nothing to commit or roll back (the view never touched the database, or finished its own
+        # transaction): closing holds no connection and does no I/O, so no hand-over is needed.
         session.close()
         return
     with anyio.CancelScope(shield=True):
