@@ -56,6 +56,21 @@ def load(url: str, rate: float, seconds: int, samples: Path | None, out: Path, t
     return stats
 
 
+def checkpoint_activity(url: str) -> tuple[int, int]:
+    """PostgreSQL checkpoints so far and the buffers they wrote (``pg_stat_bgwriter``, server-wide).
+
+    A checkpoint writes every dirty page over a few tens of seconds and makes the next change of each page
+    log a full copy of it, which slows commits; on a small shared machine that shows in the tail latency.
+    The benchmark reports whether one ran during the POST phase, so such a run can be recognised.
+    """
+    with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT checkpoints_timed + checkpoints_req, buffers_checkpoint FROM pg_stat_bgwriter"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=60)
@@ -90,9 +105,14 @@ def main() -> None:
         # CPU per request is what the code changes move; p99 on a shared 2-core machine also moves with
         # whatever else runs. Both are reported.
         server_before, postgres_before = server.cpu_seconds(), postgres_cpu_seconds()
+        checkpoints_before = checkpoint_activity(args.postgres_url) if args.database == "postgresql" else (0, 0)
         post = load(f"{server.url}/v1/listings", args.rate, args.seconds, samples, work / "post.json", token)
         post["server_cpu_ms_per_request"] = (server.cpu_seconds() - server_before) * 1000 / post["requests"]
         post["postgres_cpu_ms_per_request"] = (postgres_cpu_seconds() - postgres_before) * 1000 / post["requests"]
+        if args.database == "postgresql":
+            checkpoints_after = checkpoint_activity(args.postgres_url)
+            post["checkpoints"] = checkpoints_after[0] - checkpoints_before[0]
+            post["checkpoint_buffers"] = checkpoints_after[1] - checkpoints_before[1]
     results = {
         "database": args.database,
         "seconds": args.seconds,
@@ -119,6 +139,11 @@ def main() -> None:
         f"  CPU per POST: server {post['server_cpu_ms_per_request']:.1f} ms"
         + (f", PostgreSQL {post['postgres_cpu_ms_per_request']:.1f} ms" if args.database == "postgresql" else "")
     )
+    if post.get("checkpoints") or post.get("checkpoint_buffers"):
+        print(
+            f"  PostgreSQL checkpoint activity during the POST phase: {post['checkpoints']} counted, "
+            f"{post['checkpoint_buffers']} buffers written (commits are slower meanwhile)"
+        )
     record(f"api_latency_{args.database}" + (f"_rate{args.rate:g}" if args.rate != 100 else ""), results)
     if args.database == "postgresql":
         with psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True) as conn:

@@ -28,7 +28,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from listingguard import __version__
 from listingguard.config import PACKAGE_DIR, Settings, get_settings
-from listingguard.db import POOL_CONNECTIONS, POOL_SIZE, get_engine, session_factory
+from listingguard.db import POOL_CONNECTIONS, POOL_SIZE, checkpoint_wal, get_engine, session_factory
 from listingguard.errors import LGError, Unauthorized
 from listingguard.listings import views as listings_views
 from listingguard.listings.batch import ListingBatch
@@ -155,6 +155,23 @@ def _warm_database(screener: Screener, engine: Engine, sessionmaker: Callable[..
                 session.close()
 
 
+WAL_CHECKPOINT_SECONDS = 1.0
+
+
+async def _checkpoint_wal_every(engine: Engine, seconds: float) -> None:
+    """Checkpoint SQLite's write-ahead log in the background, so that no request's commit has to.
+
+    See :func:`listingguard.db.checkpoint_wal`. A failure is logged and tried again next time; SQLite
+    still checkpoints on its own if this falls behind.
+    """
+    while True:
+        await anyio.sleep(seconds)
+        try:
+            await anyio.to_thread.run_sync(checkpoint_wal, engine)
+        except Exception as exc:  # a background chore must never take the server down
+            log.warning("background WAL checkpoint failed (%s); SQLite will checkpoint on commit instead", exc)
+
+
 def create_app(settings: Settings | None = None, *, screener: Screener | None = None, serving: bool = False) -> FastAPI:
     """Build the application. Tests pass their own settings (and optionally a ready screener).
 
@@ -179,7 +196,11 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
         app.state.token_cache = TokenCache()  # verified API tokens, for a few seconds (users.deps)
         if serving:
             _settle(app.state.screener, engine, app.state.sessionmaker)
-        yield
+        async with anyio.create_task_group() as background:
+            if serving and engine.dialect.name == "sqlite":
+                background.start_soon(_checkpoint_wal_every, engine, WAL_CHECKPOINT_SECONDS)
+            yield
+            background.cancel_scope.cancel()
 
     app = FastAPI(
         title="listingguard",

@@ -107,6 +107,22 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_CONNECTIONS - POOL_SIZE, pool_recycle=1800)
 
 
+def checkpoint_wal(engine: Engine) -> None:
+    """Copy what SQLite's write-ahead log holds into the database file, blocking no reader or writer.
+
+    SQLite otherwise checkpoints inside a commit, once the log reaches 1,000 pages, and that commit then
+    waits for the copy and an fsync of the database file while every other writer waits for it: on the
+    API, one such commit about every 40 s at 100 listings/s held up a second's worth of requests (40-70
+    ms each). A PASSIVE checkpoint run often from outside the request path keeps the log short, so the
+    automatic one never comes due. It runs on a raw connection: no transaction, no write lock.
+    """
+    raw = engine.raw_connection()
+    try:
+        raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    finally:
+        raw.close()
+
+
 _ENGINE_URLS: set[str] = set()
 
 

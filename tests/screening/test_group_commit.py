@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from listingguard.db import get_engine, session_factory
 from listingguard.listings.models import ListingRevision
 from listingguard.listings.schemas import ListingIn
+from listingguard.screening.flows import ingest_and_screen
 from listingguard.screening.group_commit import GroupCommit, Records, write_in_own_transaction
 from listingguard.screening.models import Action
 from tests.conftest import listing
@@ -180,3 +181,38 @@ def test_concurrent_writers_each_take_what_is_queued(database_url: str, screener
     assert [r[0]["id"] for r in results] == [f"L{i}" for i in range(40)]
     assert sorted(x for g in write.groups for x in g) == sorted(f"L{i}" for i in range(40))
     assert stored(database_url, ListingRevision) == 40
+
+
+def test_a_request_that_loses_the_race_for_a_new_listing_id_is_written_again(database_url: str, screener) -> None:
+    """Two writers insert the same new id; the second waits for the first to commit, fails, and is redone."""
+    sessionmaker = session_factory(get_engine(database_url))
+    inserted, release = threading.Event(), threading.Event()
+    attempts: list[float] = []
+
+    def write(listings: Sequence[ListingIn]) -> Records:
+        attempts.append(listings[0].price)
+        with sessionmaker() as session:
+            records = ingest_and_screen(session, screener=screener, listings=listings)
+            if listings[0].price == 1111:  # the first writer holds its transaction open after inserting
+                inserted.set()
+                release.wait(timeout=30)
+            session.commit()
+        return records
+
+    commit = GroupCommit(write, writers=2, max_listings=1000)
+
+    async def scenario() -> list[Records]:
+        first = asyncio.create_task(commit.submit([item("R", price=1111)]))
+        await wait_for(inserted)
+        second = asyncio.create_task(commit.submit([item("R", price=2222)]))
+        await asyncio.sleep(0.3)  # PostgreSQL: its INSERT now waits for the first writer's row
+        release.set()
+        return await asyncio.gather(first, second)
+
+    first, second = asyncio.run(scenario())
+    assert (first[0]["status"], first[0]["revision"]) == ("created", 1)
+    assert (second[0]["status"], second[0]["revision"]) == ("revised", 2)
+    if database_url.startswith("postgresql"):
+        assert attempts == [1111, 2222, 2222]  # lost the race once, then written as the second revision
+    else:
+        assert attempts == [1111, 2222]  # SQLite's single writer lock makes the second one wait at BEGIN

@@ -8,13 +8,15 @@ of a few writers takes everything queued, screens it as one batch (vectorised) a
 transaction. When traffic is smooth a group is one request and nothing changes; when it is not, the
 queue drains in one pass instead of many.
 
-What each caller sees does not change:
+What each caller sees is what it would have seen on its own:
 - a group is written in arrival order, as ``ingest_and_screen`` would write them one after another
   (the same listing id twice in a group gets revision 1 and 2, or ``unchanged``);
 - if a group fails for anything other than the database being unavailable, each of its requests is
   written again on its own, so one request's bad data cannot fail its neighbours, and each gets the
-  answer (or the error) it would have got alone. An unavailable database fails every request of the
-  group with the same error at once rather than retrying each against a server that is down;
+  answer (or the error) it would have got alone. A request that lost a race for a new listing id to
+  another writer is written once more and comes out as the second of the two. An unavailable database
+  fails every request of the group with the same error at once rather than retrying each against a
+  server that is down;
 - a request cancelled (its client gone) before its group was taken is not written, like a request that
   never got a screening thread before; once taken, it is written and only the answer is lost.
 """
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from listingguard.listings.schemas import ListingIn
@@ -137,7 +139,7 @@ class GroupCommit:
         except OperationalError as exc:  # the database is unavailable: the same answer for everyone
             return [exc] * len(requests)
         except Exception as exc:
-            if len(requests) == 1:
+            if len(requests) == 1 and not isinstance(exc, IntegrityError):
                 return [exc]
             log.info("a group of %d requests failed (%s); writing each on its own", len(requests), exc)
             return [self._write_alone(listings) for listings in requests]
@@ -149,6 +151,18 @@ class GroupCommit:
         return out
 
     def _write_alone(self, listings: Sequence[ListingIn]) -> Records | Exception:
+        """Write one request; once more if another writer stored one of its new listing ids first.
+
+        Two writers (threads, or server processes) that both insert a listing id new to the database race
+        on its primary key: the second waits for the first to commit, then fails. Written again, it finds
+        the listing and stores a revision of it, or recognises it as unchanged, as if it had come second.
+        """
+        try:
+            return self.write(listings)
+        except IntegrityError:
+            pass
+        except Exception as exc:
+            return exc
         try:
             return self.write(listings)
         except Exception as exc:
