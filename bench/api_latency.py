@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -148,6 +149,7 @@ def main() -> None:
     if args.database == "postgresql":
         with psycopg.connect(args.postgres_url.replace("+psycopg", ""), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
+    shutil.rmtree(work, ignore_errors=True)  # samples, model and SQLite file: tens of megabytes per run
 
 
 if __name__ == "__main__":
