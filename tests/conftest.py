@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from listingguard.config import DEFAULT_POLICY_PATH, DEFAULT_RULES_DIR, Settings
@@ -155,6 +156,12 @@ def make_token(url: str, username: str, role: str) -> str:
     with session_scope(get_engine(url)) as session:
         user = users_service.get_by_username(session, username=username)
         return users_service.create_token(session, user=user, name="tests", actor="tests", now=datetime.now(UTC))
+
+
+def count(url: str, model: Any) -> int:
+    """How many rows ``model``'s table holds in the database at ``url``."""
+    with get_engine(url).connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(model)).scalar_one())
 
 
 def listing(**overrides: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from listingguard.app import create_app
@@ -16,7 +16,7 @@ from listingguard.db import get_engine
 from listingguard.listings.models import ListingRevision
 from listingguard.screening import service as screening_service
 from listingguard.screening.models import Action
-from tests.conftest import listing, make_token
+from tests.conftest import count, listing, make_token
 
 
 @pytest.fixture
@@ -24,11 +24,6 @@ def client(settings: Settings, screener, database_url: str) -> Iterator[TestClie
     token = make_token(database_url, "marketplace", "service")
     with TestClient(create_app(settings, screener=screener), headers={"authorization": f"Bearer {token}"}) as c:
         yield c
-
-
-def count(url: str, model) -> int:
-    with get_engine(url).connect() as conn:
-        return conn.execute(select(func.count()).select_from(model)).scalar_one()
 
 
 class TestSubmit:

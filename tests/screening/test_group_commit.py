@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from listingguard.db import get_engine, session_factory
@@ -15,7 +14,7 @@ from listingguard.listings.schemas import ListingIn
 from listingguard.screening.flows import ingest_and_screen
 from listingguard.screening.group_commit import GroupCommit, Records, write_in_own_transaction
 from listingguard.screening.models import Action
-from tests.conftest import listing
+from tests.conftest import count, listing
 
 
 def item(listing_id: str, **overrides: Any) -> ListingIn:
@@ -43,11 +42,6 @@ class Recorder:
         return self.inner(listings)
 
 
-def stored(database_url: str, model) -> int:
-    with get_engine(database_url).connect() as conn:
-        return conn.execute(select(func.count()).select_from(model)).scalar_one()
-
-
 async def wait_for(event: threading.Event) -> None:
     for _ in range(3000):
         if event.is_set():
@@ -56,23 +50,33 @@ async def wait_for(event: threading.Event) -> None:
     raise AssertionError("the writer never started")
 
 
+async def behind_a_held_write(
+    commit: GroupCommit,
+    started: threading.Event,
+    release: threading.Event,
+    requests: list[list[ListingIn]],
+    *,
+    return_exceptions: bool = False,
+) -> list[Any]:
+    """Submit listing A; while its write is held, queue ``requests``; release it; every outcome, A's first."""
+    first = asyncio.create_task(commit.submit([item("A")]))
+    await wait_for(started)
+    queued = [asyncio.create_task(commit.submit(listings)) for listings in requests]
+    await asyncio.sleep(0.05)  # let every queued request reach the queue
+    release.set()
+    return await asyncio.gather(first, *queued, return_exceptions=return_exceptions)
+
+
 def test_requests_queued_behind_a_write_share_one_transaction_in_arrival_order(database_url: str, screener) -> None:
     write = Recorder(database_url, screener, hold_first=True)
     commit = GroupCommit(write, writers=1, max_listings=1000)
 
-    async def scenario() -> list[Records]:
-        first = asyncio.create_task(commit.submit([item("A")]))
-        await wait_for(write.started)  # A is being written; the next three queue behind it
-        queued = [
-            asyncio.create_task(commit.submit([item("B")])),
-            asyncio.create_task(commit.submit([item("C"), item("B")])),  # B again, unchanged
-            asyncio.create_task(commit.submit([item("B", price=9000)])),  # B changed: a new revision
-        ]
-        await asyncio.sleep(0.05)
-        write.release.set()
-        return await asyncio.gather(first, *queued)
-
-    a, b, cb, b2 = asyncio.run(scenario())
+    requests = [
+        [item("B")],
+        [item("C"), item("B")],  # B again, unchanged
+        [item("B", price=9000)],  # B changed: a new revision
+    ]
+    a, b, cb, b2 = asyncio.run(behind_a_held_write(commit, write.started, write.release, requests))
     assert write.groups == [["A"], ["B", "C", "B", "B"]]
     assert [(r["id"], r["status"], r["revision"]) for r in [*a, *b, *cb, *b2]] == [
         ("A", "created", 1),
@@ -82,23 +86,16 @@ def test_requests_queued_behind_a_write_share_one_transaction_in_arrival_order(d
         ("B", "revised", 2),
     ]
     assert all(r["action"] in {"allow", "review", "hide"} for r in [*a, *b, *cb, *b2])
-    assert stored(database_url, ListingRevision) == 4
-    assert stored(database_url, Action) == 4  # the unchanged re-send is not screened again
+    assert count(database_url, ListingRevision) == 4
+    assert count(database_url, Action) == 4  # the unchanged re-send is not screened again
 
 
 def test_a_group_never_exceeds_max_listings(database_url: str, screener) -> None:
     write = Recorder(database_url, screener, hold_first=True)
     commit = GroupCommit(write, writers=1, max_listings=3)
 
-    async def scenario() -> None:
-        first = asyncio.create_task(commit.submit([item("A")]))
-        await wait_for(write.started)
-        rest = [asyncio.create_task(commit.submit([item(f"B{i}"), item(f"C{i}")])) for i in range(3)]
-        await asyncio.sleep(0.05)
-        write.release.set()
-        await asyncio.gather(first, *rest)
-
-    asyncio.run(scenario())
+    requests = [[item(f"B{i}"), item(f"C{i}")] for i in range(3)]
+    asyncio.run(behind_a_held_write(commit, write.started, write.release, requests))
     assert [len(g) for g in write.groups] == [1, 2, 2, 2]  # two requests of two would make four
 
 
@@ -106,20 +103,15 @@ def test_one_failing_request_does_not_fail_the_others_in_its_group(database_url:
     write = Recorder(database_url, screener, hold_first=True, fail_on="BAD")
     commit = GroupCommit(write, writers=1, max_listings=1000)
 
-    async def scenario() -> list[Any]:
-        first = asyncio.create_task(commit.submit([item("A")]))
-        await wait_for(write.started)
-        queued = [asyncio.create_task(commit.submit([item(x)])) for x in ("B", "BAD", "C")]
-        await asyncio.sleep(0.05)
-        write.release.set()
-        return await asyncio.gather(first, *queued, return_exceptions=True)
-
-    a, b, bad, c = asyncio.run(scenario())
+    requests = [[item(x)] for x in ("B", "BAD", "C")]
+    a, b, bad, c = asyncio.run(
+        behind_a_held_write(commit, write.started, write.release, requests, return_exceptions=True)
+    )
     assert a[0]["status"] == "created"
     assert write.groups == [["A"], ["B", "BAD", "C"], ["B"], ["BAD"], ["C"]]  # the group, then one by one
     assert b[0]["status"] == "created" and c[0]["status"] == "created"
     assert isinstance(bad, ValueError) and "BAD" in str(bad)
-    assert stored(database_url, ListingRevision) == 3  # A, B, C; nothing of the failed group's attempt
+    assert count(database_url, ListingRevision) == 3  # A, B, C; nothing of the failed group's attempt
 
 
 def test_an_unavailable_database_fails_the_whole_group_at_once(database_url: str, screener) -> None:
@@ -135,15 +127,8 @@ def test_an_unavailable_database_fails_the_whole_group_at_once(database_url: str
 
     commit = GroupCommit(down, writers=1, max_listings=1000)
 
-    async def scenario() -> list[Any]:
-        first = asyncio.create_task(commit.submit([item("A")]))
-        await wait_for(held)
-        queued = [asyncio.create_task(commit.submit([item(x)])) for x in ("B", "C")]
-        await asyncio.sleep(0.05)
-        release.set()
-        return await asyncio.gather(first, *queued, return_exceptions=True)
-
-    outcomes = asyncio.run(scenario())
+    requests = [[item(x)] for x in ("B", "C")]
+    outcomes = asyncio.run(behind_a_held_write(commit, held, release, requests, return_exceptions=True))
     assert all(isinstance(o, OperationalError) for o in outcomes)
     assert calls == [1, 2]  # no retry one by one against a database that is down
 
@@ -167,7 +152,7 @@ def test_a_request_cancelled_while_queued_is_never_written(database_url: str, sc
 
     asyncio.run(scenario())
     assert write.groups == [["A"], ["B"]]
-    assert stored(database_url, ListingRevision) == 2
+    assert count(database_url, ListingRevision) == 2
 
 
 def test_concurrent_writers_each_take_what_is_queued(database_url: str, screener) -> None:
@@ -180,7 +165,7 @@ def test_concurrent_writers_each_take_what_is_queued(database_url: str, screener
     results = asyncio.run(scenario())
     assert [r[0]["id"] for r in results] == [f"L{i}" for i in range(40)]
     assert sorted(x for g in write.groups for x in g) == sorted(f"L{i}" for i in range(40))
-    assert stored(database_url, ListingRevision) == 40
+    assert count(database_url, ListingRevision) == 40
 
 
 def test_a_request_that_loses_the_race_for_a_new_listing_id_is_written_again(database_url: str, screener) -> None:

@@ -48,14 +48,8 @@ def write_in_own_transaction(sessionmaker: Callable[[], Session], screener: Scre
     """A writer that stores and screens listings in a transaction of its own, committed before it returns."""
 
     def write(listings: Sequence[ListingIn]) -> Records:
-        with sessionmaker() as session:
-            try:
-                records = ingest_and_screen(session, screener=screener, listings=listings)
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-        return records
+        with sessionmaker() as session, session.begin():  # commits at the end, rolls back on any error
+            return ingest_and_screen(session, screener=screener, listings=listings)
 
     return write
 
@@ -157,12 +151,12 @@ class GroupCommit:
         on its primary key: the second waits for the first to commit, then fails. Written again, it finds
         the listing and stores a revision of it, or recognises it as unchanged, as if it had come second.
         """
-        try:
-            return self.write(listings)
-        except IntegrityError:
-            pass
-        except Exception as exc:
-            return exc
+        outcome = self._attempt(listings)
+        if isinstance(outcome, IntegrityError):
+            outcome = self._attempt(listings)  # it lost the race; the listing exists now
+        return outcome
+
+    def _attempt(self, listings: Sequence[ListingIn]) -> Records | Exception:
         try:
             return self.write(listings)
         except Exception as exc:
