@@ -18,6 +18,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, Insert, MetaData, Table, create_engine, event, insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -143,6 +145,28 @@ def insert_statement(model: type[Base], *, returning: bool = False, ordered: boo
     table = table_of(model)
     statement = insert(table)
     return statement.returning(table.c.id, sort_by_parameter_order=ordered) if returning else statement
+
+
+@functools.cache
+def _insert_new_statement(model: type[Base], dialect: str) -> Insert:
+    table = table_of(model)
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return dialect_insert(table).on_conflict_do_nothing().returning(*table.primary_key.columns)
+
+
+def insert_new(db_session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> set[Any]:
+    """Insert the rows whose primary key is not taken yet; return the keys of those inserted.
+
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` on both databases. On PostgreSQL a row that another
+    transaction is inserting at the same moment waits for it: if it commits, the row is skipped here
+    (and visible to this transaction's next statement); if it rolls back, the row is inserted here.
+    """
+    if not rows:
+        return set()
+    statement = _insert_new_statement(model, db_session.get_bind().dialect.name)
+    if len(rows) == 1:
+        return set(db_session.execute(statement, rows[0]).scalars())
+    return set(db_session.scalars(statement, list(rows)))
 
 
 def insert_returning_ids(db_session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> list[int]:

@@ -45,6 +45,17 @@ def test_same_text_same_columns_regardless_of_batch() -> None:
     assert (a.getrow(0) != b.getrow(1)).nnz == 0
 
 
+def test_one_seed_per_document_hashes_like_separate_passes() -> None:
+    titles, descriptions = ["nike air", "", "ナイキ"], ["sneakers, worn twice", "x", ""]
+    kwargs = {"ngram_min": 1, "ngram_max": 4, "hash_bits": 20}
+    together = hash_char_ngrams([*titles, *descriptions], seed=[3] * 3 + [5] * 3, **kwargs)
+    apart = sp.vstack([hash_char_ngrams(titles, seed=3, **kwargs), hash_char_ngrams(descriptions, seed=5, **kwargs)])
+    assert (together != apart).nnz == 0
+    assert (hash_char_ngrams(titles, seed=3, **kwargs) != hash_char_ngrams(titles, seed=5, **kwargs)).nnz > 0
+    with pytest.raises(ValueError, match="2 seeds for 3 documents"):
+        ngram_occurrences(titles, seed=[3, 5], **kwargs)
+
+
 def test_featurizer_learns_medians_and_round_trips(tmp_path) -> None:
     batch = ListingBatch.from_records(
         [listing(id=f"x{i}", price=1000 * (i + 1), category="bags" if i % 2 else "shoes") for i in range(10)]

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from listingguard.db import get_engine, session_scope
 from listingguard.listings import service
@@ -36,3 +36,42 @@ class TestIngest:
     def test_unknown_listing(self, database_url: str) -> None:
         with session_scope(get_engine(database_url)) as session:
             assert service.get_current_revision(session, listing_id="nope") is None
+
+    def test_a_batch_mixing_new_known_and_repeated_ids(self, database_url: str) -> None:
+        ingest(database_url, listing(id="L1"))
+        result = ingest(
+            database_url,
+            listing(id="L1", price=2000),
+            listing(id="L2"),
+            listing(id="L2", title="second title"),
+            listing(id="L1", price=2000),
+            listing(id="L3"),
+        )
+        assert result == ["revised:2", "created:1", "revised:2", "unchanged:2", "created:1"]
+        with session_scope(get_engine(database_url)) as session:
+            current = {i: service.get_current_revision(session, listing_id=i) for i in ("L1", "L2", "L3")}
+            assert {i: (r.revision, r.price, r.title) for i, r in current.items() if r is not None} == {
+                "L1": (2, 2000, listing()["title"]),
+                "L2": (2, listing()["price"], "second title"),
+                "L3": (1, listing()["price"], listing()["title"]),
+            }
+
+    def test_a_new_listing_is_stored_without_looking_it_up(self, database_url: str) -> None:
+        """Its listing row is inserted unless the id exists; only a known id is looked up (the HTTP path)."""
+        engine = get_engine(database_url)
+        statements: list[str] = []
+
+        def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            statements.append(statement.split()[0].upper())
+
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            ingest(database_url, listing(id="N1"))
+            new = list(statements)
+            statements.clear()
+            ingest(database_url, listing(id="N1", price=5))
+            known = list(statements)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        assert new.count("SELECT") == 0 and new.count("INSERT") == 2  # listing and revision
+        assert known.count("SELECT") == 1 and known.count("UPDATE") == 1

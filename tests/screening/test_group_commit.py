@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from listingguard.db import get_engine, session_factory
+from listingguard.listings import service as listings_service
 from listingguard.listings.models import ListingRevision
 from listingguard.listings.schemas import ListingIn
 from listingguard.screening.flows import ingest_and_screen
@@ -168,8 +169,8 @@ def test_concurrent_writers_each_take_what_is_queued(database_url: str, screener
     assert count(database_url, ListingRevision) == 40
 
 
-def test_a_request_that_loses_the_race_for_a_new_listing_id_is_written_again(database_url: str, screener) -> None:
-    """Two writers insert the same new id; the second waits for the first to commit, fails, and is redone."""
+def _race(database_url: str, screener, first_price: float, second_price: float) -> tuple[Records, Records, list[float]]:
+    """Two writers store listing "R": the first holds its transaction open until the second has started."""
     sessionmaker = session_factory(get_engine(database_url))
     inserted, release = threading.Event(), threading.Event()
     attempts: list[float] = []
@@ -178,7 +179,7 @@ def test_a_request_that_loses_the_race_for_a_new_listing_id_is_written_again(dat
         attempts.append(listings[0].price)
         with sessionmaker() as session:
             records = ingest_and_screen(session, screener=screener, listings=listings)
-            if listings[0].price == 1111:  # the first writer holds its transaction open after inserting
+            if listings[0].price == first_price:  # the first writer holds its transaction open after writing
                 inserted.set()
                 release.wait(timeout=30)
             session.commit()
@@ -187,17 +188,74 @@ def test_a_request_that_loses_the_race_for_a_new_listing_id_is_written_again(dat
     commit = GroupCommit(write, writers=2, max_listings=1000)
 
     async def scenario() -> list[Records]:
-        first = asyncio.create_task(commit.submit([item("R", price=1111)]))
+        first = asyncio.create_task(commit.submit([item("R", price=first_price)]))
         await wait_for(inserted)
-        second = asyncio.create_task(commit.submit([item("R", price=2222)]))
-        await asyncio.sleep(0.3)  # PostgreSQL: its INSERT now waits for the first writer's row
+        second = asyncio.create_task(commit.submit([item("R", price=second_price)]))
+        await asyncio.sleep(0.3)  # PostgreSQL: the second writer now waits for the first writer's rows
         release.set()
         return await asyncio.gather(first, second)
 
     first, second = asyncio.run(scenario())
+    return first, second, attempts
+
+
+def test_two_writers_of_one_new_listing_id_store_two_revisions(database_url: str, screener) -> None:
+    """The second insert of a new id waits for the first to commit, skips the listing row and revises it."""
+    first, second, attempts = _race(database_url, screener, 1111, 2222)
     assert (first[0]["status"], first[0]["revision"]) == ("created", 1)
     assert (second[0]["status"], second[0]["revision"]) == ("revised", 2)
-    if database_url.startswith("postgresql"):
-        assert attempts == [1111, 2222, 2222]  # lost the race once, then written as the second revision
+    assert attempts == [1111, 2222]  # no retry needed (SQLite: the second one waits at BEGIN)
+    assert count(database_url, ListingRevision) == 2
+
+
+def test_a_request_that_loses_the_race_for_a_revision_number_is_written_again(
+    database_url: str, screener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first writer reads revision 1 of "R", then stops; a second stores revision 2 meanwhile.
+
+    On PostgreSQL the first then fails on revision 2 (taken) and is written again, as revision 3. On SQLite
+    the first holds the write lock from its BEGIN, so the second waits and comes out as revision 3.
+    """
+    write = write_in_own_transaction(session_factory(get_engine(database_url)), screener)
+    write([item("R", price=1000)])
+    looked_up, release = threading.Event(), threading.Event()
+    original = listings_service._current_revisions
+    lookups: list[Sequence[str]] = []
+
+    def pausing(db_session: Any, ids: Sequence[str]) -> Any:
+        found = original(db_session, ids)
+        lookups.append(ids)
+        if len(lookups) == 1:  # only the first writer's first attempt stops, between reading and writing
+            looked_up.set()
+            release.wait(timeout=30)
+        return found
+
+    monkeypatch.setattr(listings_service, "_current_revisions", pausing)
+    attempts: list[float] = []
+
+    def recording(listings: Sequence[ListingIn]) -> Records:
+        attempts.append(listings[0].price)
+        return write(listings)
+
+    commit = GroupCommit(recording, writers=2, max_listings=1000)
+    postgres = database_url.startswith("postgresql")
+
+    async def scenario() -> list[Records]:
+        first = asyncio.create_task(commit.submit([item("R", price=1111)]))
+        await wait_for(looked_up)
+        second = asyncio.create_task(commit.submit([item("R", price=2222)]))
+        if postgres:
+            await asyncio.wait_for(asyncio.shield(second), timeout=30)  # stored while the first is stopped
+        else:
+            await asyncio.sleep(0.3)  # waiting for the write lock
+        release.set()
+        return await asyncio.gather(first, second)
+
+    first, second = asyncio.run(scenario())
+    if postgres:
+        assert attempts == [1111, 2222, 1111]
+        assert [(r[0]["status"], r[0]["revision"]) for r in (first, second)] == [("revised", 3), ("revised", 2)]
     else:
-        assert attempts == [1111, 2222]  # SQLite's single writer lock makes the second one wait at BEGIN
+        assert attempts == [1111, 2222]
+        assert [(r[0]["status"], r[0]["revision"]) for r in (first, second)] == [("revised", 2), ("revised", 3)]
+    assert count(database_url, ListingRevision) == 3

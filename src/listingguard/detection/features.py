@@ -114,13 +114,15 @@ class NgramOccurrences:
 
 
 def ngram_occurrences(
-    docs: Sequence[str], *, ngram_min: int, ngram_max: int, hash_bits: int, seed: int
+    docs: Sequence[str], *, ngram_min: int, ngram_max: int, hash_bits: int, seed: int | Sequence[int]
 ) -> NgramOccurrences:
     """Hash every character n-gram of every document (vectorised over the whole batch).
 
     Each document is padded with a space on both sides so that n-grams at word edges differ from those
     inside words; ``start`` is an offset into the unpadded document (-1 for an n-gram starting on the
-    leading pad). The hash is a multiply-xor rolling hash over UTF-32 code points.
+    leading pad). The hash is a multiply-xor rolling hash over UTF-32 code points, started from ``seed``:
+    one for every document, or one per document, so that several text fields (each in its own hash
+    space) are hashed in one pass; on a batch of one listing the passes, not the characters, are the cost.
     """
     joined = "\x00 " + " \x00 ".join(docs) + " \x00"
     cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
@@ -128,7 +130,13 @@ def ngram_occurrences(
     sep_positions = np.flatnonzero(cp == 0)
     shift = np.uint64(64 - hash_bits)
     docs_out, starts_out, lengths_out, cols_out = [], [], [], []
-    h = np.full(len(cp), np.uint64(seed), dtype=np.uint64)
+    if isinstance(seed, int):
+        h = np.full(len(cp), np.uint64(seed), dtype=np.uint64)
+    else:  # each position starts from the seed of the document it lies in (the last one for the end marker)
+        if len(seed) != len(docs):
+            raise ValueError(f"{len(seed)} seeds for {len(docs)} documents")
+        seeds = np.asarray(seed, dtype=np.uint64) if docs else np.zeros(1, dtype=np.uint64)
+        h = seeds[np.minimum(seps_upto, len(seeds)) - 1]
     for n in range(1, ngram_max + 1):
         length = len(cp) - n + 1
         h = (h[:length] ^ cp[n - 1 : n - 1 + length]) * _MULT
@@ -150,8 +158,32 @@ def ngram_occurrences(
     )
 
 
+def ngram_counts(
+    docs: Sequence[str], *, ngram_min: int, ngram_max: int, hash_bits: int, seed: int | Sequence[int]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """The character n-gram counts of every document as ``(rows, columns, counts)``, sorted by row and column.
+
+    Parallel arrays rather than a matrix: the featurizer adds them to its own entries, and a scipy
+    constructor per field costs tens of microseconds on the single listing of an HTTP request.
+    """
+    hash_cols = 1 << hash_bits
+    occ = ngram_occurrences(docs, ngram_min=ngram_min, ngram_max=ngram_max, hash_bits=hash_bits, seed=seed)
+    key = occ.doc * hash_cols + occ.column
+    key.sort()
+    if len(key) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float32)
+    first = np.empty(len(key), dtype=bool)
+    first[0] = True
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    unique = key[starts]
+    counts = np.diff(np.append(starts, len(key))).astype(np.float32)
+    return unique >> hash_bits, unique & (hash_cols - 1), counts
+
+
 def hash_char_ngrams(
-    docs: Sequence[str], *, ngram_min: int, ngram_max: int, hash_bits: int, seed: int
+    docs: Sequence[str], *, ngram_min: int, ngram_max: int, hash_bits: int, seed: int | Sequence[int]
 ) -> sp.csr_matrix:
     """Count the character n-grams of every document into ``2 ** hash_bits`` hashed columns.
 
@@ -161,21 +193,9 @@ def hash_char_ngrams(
     n_cols = 1 << hash_bits
     if n_docs == 0:
         return sp.csr_matrix((0, n_cols), dtype=np.float32)
-    occ = ngram_occurrences(docs, ngram_min=ngram_min, ngram_max=ngram_max, hash_bits=hash_bits, seed=seed)
-    key = occ.doc * n_cols + occ.column
-    key.sort()
-    if len(key) == 0:
-        return sp.csr_matrix((n_docs, n_cols), dtype=np.float32)
-    first = np.empty(len(key), dtype=bool)
-    first[0] = True
-    np.not_equal(key[1:], key[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    unique = key[starts]
-    counts = np.diff(np.append(starts, len(key))).astype(np.float32)
-    rows = unique >> hash_bits
-    cols = (unique & (n_cols - 1)).astype(np.int32)
+    rows, cols, counts = ngram_counts(docs, ngram_min=ngram_min, ngram_max=ngram_max, hash_bits=hash_bits, seed=seed)
     indptr = np.searchsorted(rows, np.arange(n_docs + 1)).astype(np.int32)
-    return sp.csr_matrix((counts, cols, indptr), shape=(n_docs, n_cols))
+    return sp.csr_matrix((counts, cols.astype(np.int32), indptr), shape=(n_docs, n_cols))
 
 
 def token_column(token: str, hash_bits: int) -> int:
@@ -186,6 +206,18 @@ def token_column(token: str, hash_bits: int) -> int:
 
 def _row_ids(matrix: sp.csr_matrix) -> npt.NDArray[np.int64]:
     return np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+
+
+_TextBlock = tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.float32], float
+]
+
+
+def _triplet(
+    matrix: sp.csr_matrix,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    """A CSR matrix's entries as ``(rows, columns, values)``."""
+    return _row_ids(matrix), matrix.indices.astype(np.int64), matrix.data.astype(np.float32)
 
 
 def _l2_data(
@@ -358,7 +390,9 @@ class ListingFeaturizer:
 
     def _dense(self, batch: ListingBatch, yen: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         known = getattr(self, "category_medians_", {})
-        fallback = getattr(self, "global_median_", float(np.median(yen)) if len(yen) else 1.0)
+        fallback = getattr(self, "global_median_", None)
+        if fallback is None:  # while fitting: this batch's median (not computed eagerly, it costs 50 µs)
+            fallback = float(np.median(yen)) if len(yen) else 1.0
         medians = np.fromiter((known.get(c, fallback) for c in batch.categories), dtype=np.float64, count=len(batch))
         has_brand = np.fromiter((1.0 if b else 0.0 for b in batch.brands), dtype=np.float64, count=len(batch))
         return np.column_stack(
@@ -414,10 +448,9 @@ class ListingFeaturizer:
         spec = self.spec
         n = len(batch)
         entries = _Entries()
-        for counts, idf, weight in self._text_blocks(batch):
-            rows = _row_ids(counts)
-            data = np.log1p(counts.data) * idf[counts.indices]
-            entries.add(rows, counts.indices, _l2_data(rows, data, n, weight))
+        for rows, cols, counts, idf, weight in self._text_blocks(batch):
+            data = np.log1p(counts) * idf[cols]
+            entries.add(rows, cols, _l2_data(rows, data, n, weight))
         ratios = self.price_ratios(batch)
         self._categorical_entries(entries, batch, ratios)
         dense = (self._dense(batch, self._prices_in_yen(batch)) - self.dense_mean_) / self.dense_scale_
@@ -431,15 +464,34 @@ class ListingFeaturizer:
             offset += block.shape[1]
         return entries.to_csr((n, self.n_features))
 
-    def _text_blocks(self, batch: ListingBatch) -> list[tuple[sp.csr_matrix, npt.NDArray[np.float32], float]]:
-        """The n-gram counts of each text field with its IDF weights and block weight."""
+    def _text_blocks(self, batch: ListingBatch) -> list[_TextBlock]:
+        """The n-gram counts of each text field as ``(rows, columns, counts)``, with its IDF and block weight."""
         spec = self.spec
-        blocks = [
-            (self._ngrams(batch.norm_titles, SEED_TITLE), self.idf_title_, spec.title_weight),
-            (self._ngrams(batch.norm_descriptions, SEED_DESCRIPTION), self.idf_description_, spec.description_weight),
-        ]
+        n = len(batch)
+        if spec.tokenizer == "char":  # both fields in one hashing pass, each with its own seed
+            rows, cols, counts = ngram_counts(
+                [*batch.norm_titles, *batch.norm_descriptions],
+                ngram_min=spec.ngram_min,
+                ngram_max=spec.ngram_max,
+                hash_bits=spec.hash_bits,
+                seed=[SEED_TITLE] * n + [SEED_DESCRIPTION] * n,
+            )
+            split = int(np.searchsorted(rows, n))
+            blocks = [
+                (rows[:split], cols[:split], counts[:split], self.idf_title_, spec.title_weight),
+                (rows[split:] - n, cols[split:], counts[split:], self.idf_description_, spec.description_weight),
+            ]
+        else:
+            blocks = [
+                (*_triplet(self._ngrams(batch.norm_titles, SEED_TITLE)), self.idf_title_, spec.title_weight),
+                (
+                    *_triplet(self._ngrams(batch.norm_descriptions, SEED_DESCRIPTION)),
+                    self.idf_description_,
+                    spec.description_weight,
+                ),
+            ]
         if spec.raw_ngrams:
-            blocks.append((self._raw_ngrams(batch), self.idf_raw_, spec.raw_weight))
+            blocks.append((*_triplet(self._raw_ngrams(batch)), self.idf_raw_, spec.raw_weight))
         return blocks
 
     @property

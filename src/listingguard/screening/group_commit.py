@@ -13,8 +13,8 @@ What each caller sees is what it would have seen on its own:
   (the same listing id twice in a group gets revision 1 and 2, or ``unchanged``);
 - if a group fails for anything other than the database being unavailable, each of its requests is
   written again on its own, so one request's bad data cannot fail its neighbours, and each gets the
-  answer (or the error) it would have got alone. A request that lost a race for a new listing id to
-  another writer is written once more and comes out as the second of the two. An unavailable database
+  answer (or the error) it would have got alone. A request that lost a race for a revision number to
+  another writer is written once more and comes out as the later of the two. An unavailable database
   fails every request of the group with the same error at once rather than retrying each against a
   server that is down;
 - a request cancelled (its client gone) before its group was taken is not written, like a request that
@@ -145,15 +145,17 @@ class GroupCommit:
         return out
 
     def _write_alone(self, listings: Sequence[ListingIn]) -> Records | Exception:
-        """Write one request; once more if another writer stored one of its new listing ids first.
+        """Write one request; once more if another writer took the revision number it was writing.
 
-        Two writers (threads, or server processes) that both insert a listing id new to the database race
-        on its primary key: the second waits for the first to commit, then fails. Written again, it finds
-        the listing and stores a revision of it, or recognises it as unchanged, as if it had come second.
+        Two writers (threads, or server processes) revising one listing at the same moment on PostgreSQL
+        can both read its current revision before either writes; the second to insert the next number
+        fails on the unique key once the first commits. Written again, it reads the new current revision
+        and comes out after it (or as unchanged). A new listing id cannot race this way: its insert waits
+        for the other writer's (see ``listings.service.ingest``).
         """
         outcome = self._attempt(listings)
         if isinstance(outcome, IntegrityError):
-            outcome = self._attempt(listings)  # it lost the race; the listing exists now
+            outcome = self._attempt(listings)  # it lost the race; the revision it wanted exists now
         return outcome
 
     def _attempt(self, listings: Sequence[ListingIn]) -> Records | Exception:

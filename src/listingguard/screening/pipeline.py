@@ -67,6 +67,8 @@ class Screener:
         self.rules = rules
         self.policy = policy
         self.model = model
+        # Every request validates its labels against these; a new model or policy means a new Screener.
+        self._topics = sorted(set(model.topics if model else ()) | set(rules.topics) | set(policy.topics))
 
     @property
     def model_version(self) -> str | None:
@@ -75,7 +77,7 @@ class Screener:
     @property
     def topics(self) -> list[str]:
         """Every topic this screener can flag (model topics, rule topics and policy topics)."""
-        return sorted(set(self.model.topics if self.model else ()) | set(self.rules.topics) | set(self.policy.topics))
+        return list(self._topics)
 
     def screen(self, batch: ListingBatch, *, explain: bool = True) -> list[ScreeningResult]:
         """Score, apply rules and decide for every listing of ``batch``.
