@@ -1,7 +1,7 @@
 """Group commit: requests that arrive while others are being written share one screening pass and one transaction.
 
-A single-listing request costs about 6 ms of CPU, most of it fixed per call: a screening pass over a
-batch of one, and seven statements and a commit on the database. When requests come faster than that
+A single-listing request costs about 5 ms of CPU, most of it fixed per call: a screening pass over a
+batch of one, and four or five statements and a commit on the database. When requests come faster than that
 for a moment (a burst, or a pause of the host or the database), they used to queue and each paid the full
 price in turn, so a 40 ms pause left a tail of slow answers behind it. Here a request joins a queue; each
 of a few writers takes everything queued, screens it as one batch (vectorised) and stores it in one
