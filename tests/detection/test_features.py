@@ -12,6 +12,7 @@ from listingguard.detection.features import (
     ListingFeaturizer,
     _Entries,
     hash_char_ngrams,
+    ngram_counts,
     ngram_occurrences,
 )
 from listingguard.listings.batch import ListingBatch
@@ -141,3 +142,10 @@ def test_entries_sum_like_scipy_and_keep_every_row() -> None:
     assert got.shape == (6, 40) and got.has_canonical_format and got.getrow(5).nnz == 0  # summed, sorted
     np.testing.assert_allclose(got.toarray(), expected.toarray(), rtol=1e-6)
     assert _Entries([], [], []).to_csr((3, 4)).shape == (3, 4)
+
+
+def test_an_empty_batch_has_no_ngrams() -> None:
+    rows, cols, counts = ngram_counts([], ngram_min=1, ngram_max=4, hash_bits=20, seed=[])
+    assert len(rows) == len(cols) == len(counts) == 0
+    featurizer = ListingFeaturizer(FeatureSpec(hash_bits=16)).fit(ListingBatch.from_records([listing()]))
+    assert featurizer.transform(ListingBatch.from_records([])).shape == (0, featurizer.n_features)

@@ -136,7 +136,7 @@ def ngram_occurrences(
         if len(seed) != len(docs):
             raise ValueError(f"{len(seed)} seeds for {len(docs)} documents")
         seeds = np.asarray(seed, dtype=np.uint64) if docs else np.zeros(1, dtype=np.uint64)
-        h = seeds[np.minimum(seps_upto, len(seeds)) - 1]
+        h = seeds[np.minimum(seps_upto, len(seeds)) - 1]  # `if docs`: an empty batch still has its markers
     for n in range(1, ngram_max + 1):
         length = len(cp) - n + 1
         h = (h[:length] ^ cp[n - 1 : n - 1 + length]) * _MULT
@@ -167,12 +167,14 @@ def ngram_counts(
     constructor per field costs tens of microseconds on the single listing of an HTTP request.
     """
     hash_cols = 1 << hash_bits
+    if not docs:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=np.float32)
     occ = ngram_occurrences(docs, ngram_min=ngram_min, ngram_max=ngram_max, hash_bits=hash_bits, seed=seed)
     key = occ.doc * hash_cols + occ.column
     key.sort()
     if len(key) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0, dtype=np.float32)
+        return key, key.copy(), np.zeros(0, dtype=np.float32)
     first = np.empty(len(key), dtype=bool)
     first[0] = True
     np.not_equal(key[1:], key[:-1], out=first[1:])
