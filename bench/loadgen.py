@@ -63,9 +63,7 @@ def build_request(method: str, host: str, path: str, body: bytes | None, token: 
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + (body or b"")
 
 
-def build(
-    i: int, host: str, port: int, path: str, samples: list[dict[str, Any]] | None, token: str | None
-) -> bytes:
+def build(i: int, host: str, port: int, path: str, samples: list[dict[str, Any]] | None, token: str | None) -> bytes:
     """Request ``i``: a GET, or a POST of sample ``i`` (cycling) under a new listing id."""
     if samples is None:
         return build_request("GET", f"{host}:{port}", path, None, token)

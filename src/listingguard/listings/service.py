@@ -170,7 +170,10 @@ def ingest(db_session: Session, *, listings: Sequence[ListingIn], now: datetime)
     Only the ids that were skipped are looked up.
     """
     hashes = [listing.content_hash() for listing in listings]
-    created = insert_new(db_session, Listing, list(_new_listing_rows(listings, hashes, now).values()))
+    # Rows in id order, here and for the updates below: two batches that share ids then lock them in
+    # the same order on PostgreSQL and cannot deadlock.
+    new_rows = _new_listing_rows(listings, hashes, now)
+    created = insert_new(db_session, Listing, [new_rows[i] for i in sorted(new_rows)])
     current = _current_revisions(db_session, sorted({x.id for x in listings} - created))
     latest: dict[str, tuple[int, str]] = {k: (v.revision, v.content_hash) for k, v in current.items()}
     moved: dict[str, int] = {}
@@ -185,7 +188,7 @@ def ingest(db_session: Session, *, listings: Sequence[ListingIn], now: datetime)
             moved[listing.id] = number
         latest[listing.id] = (number, content_hash)
         pending.append((listing, _revision_values(listing, number=number, content_hash=content_hash, now=now), number))
-    for listing_id, number in moved.items():
+    for listing_id, number in sorted(moved.items()):
         db_session.execute(
             update(Listing).where(Listing.id == listing_id).values(current_revision=number, updated_at=now)
         )
