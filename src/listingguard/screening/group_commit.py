@@ -1,12 +1,12 @@
 """Group commit: requests that arrive while others are being written share one screening pass and one transaction.
 
 A single-listing request costs about 5 ms of CPU, most of it fixed per call: a screening pass over a
-batch of one, and four or five statements and a commit on the database. When requests come faster than that
-for a moment (a burst, or a pause of the host or the database), they used to queue and each paid the full
-price in turn, so a 40 ms pause left a tail of slow answers behind it. Here a request joins a queue; each
-of a few writers takes everything queued, screens it as one batch (vectorised) and stores it in one
-transaction. When traffic is smooth a group is one request and nothing changes; when it is not, the
-queue drains in one pass instead of many.
+batch of one, and four or five statements and a commit on the database. When requests come faster than
+that for a moment (a burst, or a pause of the host or the database), they used to queue and each paid
+the full price in turn, so a 40 ms pause left a tail of slow answers behind it. Here a request joins a
+queue; each of a few writers takes everything queued, screens it as one batch (vectorised) and stores it
+in one transaction. When traffic is smooth a group is one request and nothing changes; when it is not,
+the queue drains in one pass instead of many.
 
 What each caller sees is what it would have seen on its own:
 - a group is written in arrival order, as ``ingest_and_screen`` would write them one after another
