@@ -165,6 +165,24 @@ def test_health_versions_and_openapi(client: TestClient) -> None:
     assert "ListingIn" in schema["components"]["schemas"]
 
 
+def test_views_without_io_stay_on_the_event_loop(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The latency baseline and the versions view never cross to a worker thread (0.1-0.2 ms each way)."""
+    import fastapi.routing
+
+    crossed: list[object] = []
+    real = fastapi.routing.run_in_threadpool
+
+    async def counting(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+        crossed.append(func)
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "run_in_threadpool", counting)
+    client.get("/v1/versions")  # the token is looked up (in a thread of its own) and cached
+    assert client.get("/v1/ping").json() == {"pong": "ok"}
+    assert client.get("/v1/versions").status_code == 200
+    assert crossed == []
+
+
 class TestAuth:
     def test_no_token_is_401_with_a_hint(self, settings: Settings, screener) -> None:
         with TestClient(create_app(settings, screener=screener)) as anonymous:
