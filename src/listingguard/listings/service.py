@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -138,26 +138,25 @@ def _revision_values(listing: ListingIn, *, number: int, content_hash: str, now:
     }
 
 
-def _new_listing_rows(
-    listings: Sequence[ListingIn], hashes: Sequence[str], now: datetime
-) -> dict[str, dict[str, object]]:
-    """The ``listings`` row of each id as if none existed yet: its current revision counts its content changes."""
-    rows: dict[str, dict[str, object]] = {}
-    last_hash: dict[str, str] = {}
+def _revision_numbers(
+    listings: Sequence[ListingIn], hashes: Sequence[str], latest: dict[str, tuple[int, str]]
+) -> list[tuple[int, bool]]:
+    """Each listing's revision number, in order, and whether it is new content (else unchanged).
+
+    ``latest`` holds the current ``(revision, content hash)`` of the ids the database knows; an id not in
+    it starts at revision 1. A repeat within the batch compares with the one before it.
+    """
+    latest = dict(latest)
+    out: list[tuple[int, bool]] = []
     for listing, content_hash in zip(listings, hashes, strict=True):
-        row = rows.get(listing.id)
-        if row is None:
-            rows[listing.id] = {
-                "id": listing.id,
-                "seller_id": listing.seller_id,
-                "current_revision": 1,
-                "first_seen_at": now,
-                "updated_at": now,
-            }
-        elif last_hash[listing.id] != content_hash:
-            row["current_revision"] = cast(int, row["current_revision"]) + 1
-        last_hash[listing.id] = content_hash
-    return rows
+        previous = latest.get(listing.id)
+        if previous is not None and previous[1] == content_hash:
+            out.append((previous[0], False))
+            continue
+        number = previous[0] + 1 if previous is not None else 1
+        latest[listing.id] = (number, content_hash)
+        out.append((number, True))
+    return out
 
 
 def ingest(db_session: Session, *, listings: Sequence[ListingIn], now: datetime) -> list[IngestOutcome]:
@@ -170,23 +169,26 @@ def ingest(db_session: Session, *, listings: Sequence[ListingIn], now: datetime)
     Only the ids that were skipped are looked up.
     """
     hashes = [listing.content_hash() for listing in listings]
+    # Each id's row as if it were new: its current revision is the last number it gets in this batch.
+    new_rows: dict[str, dict[str, object]] = {}
+    for listing, (number, _) in zip(listings, _revision_numbers(listings, hashes, {}), strict=True):
+        row = new_rows.setdefault(
+            listing.id, {"id": listing.id, "seller_id": listing.seller_id, "first_seen_at": now, "updated_at": now}
+        )
+        row["current_revision"] = number
     # Rows in id order, here and for the updates below: two batches that share ids then lock them in
     # the same order on PostgreSQL and cannot deadlock.
-    new_rows = _new_listing_rows(listings, hashes, now)
     created = insert_new(db_session, Listing, [new_rows[i] for i in sorted(new_rows)])
-    current = _current_revisions(db_session, sorted({x.id for x in listings} - created))
-    latest: dict[str, tuple[int, str]] = {k: (v.revision, v.content_hash) for k, v in current.items()}
+    current = _current_revisions(db_session, sorted(new_rows.keys() - created))
+    numbers = _revision_numbers(listings, hashes, {k: (v.revision, v.content_hash) for k, v in current.items()})
     moved: dict[str, int] = {}
     pending: list[tuple[ListingIn, dict[str, object] | None, int]] = []
-    for listing, content_hash in zip(listings, hashes, strict=True):
-        previous = latest.get(listing.id)
-        if previous is not None and previous[1] == content_hash:
-            pending.append((listing, None, previous[0]))
+    for listing, content_hash, (number, fresh) in zip(listings, hashes, numbers, strict=True):
+        if not fresh:
+            pending.append((listing, None, number))
             continue
-        number = previous[0] + 1 if previous is not None else 1
         if listing.id not in created:  # the listing row exists: point it at the new revision
             moved[listing.id] = number
-        latest[listing.id] = (number, content_hash)
         pending.append((listing, _revision_values(listing, number=number, content_hash=content_hash, now=now), number))
     for listing_id, number in sorted(moved.items()):
         db_session.execute(
