@@ -4,6 +4,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 
+import fastapi.routing
 import httpx
 import pytest
 from fastapi.testclient import TestClient
@@ -167,8 +168,6 @@ def test_health_versions_and_openapi(client: TestClient) -> None:
 
 def test_views_without_io_stay_on_the_event_loop(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """The latency baseline and the versions view never cross to a worker thread (0.1-0.2 ms each way)."""
-    import fastapi.routing
-
     crossed: list[object] = []
     real = fastapi.routing.run_in_threadpool
 

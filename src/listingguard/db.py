@@ -164,9 +164,8 @@ def insert_new(db_session: Session, model: type[Base], rows: Sequence[dict[str, 
     if not rows:
         return set()
     statement = _insert_new_statement(model, db_session.get_bind().dialect.name)
-    if len(rows) == 1:
-        return set(db_session.execute(statement, rows[0]).scalars())
-    return set(db_session.scalars(statement, list(rows)))
+    # One row as a plain execute; several as an executemany, which SQLAlchemy sends as one statement.
+    return set(db_session.scalars(statement, rows[0] if len(rows) == 1 else list(rows)))
 
 
 def insert_returning_ids(db_session: Session, model: type[Base], rows: Sequence[dict[str, Any]]) -> list[int]:

@@ -133,8 +133,8 @@ class GroupCommit:
         except OperationalError as exc:  # the database is unavailable: the same answer for everyone
             return [exc] * len(requests)
         except Exception as exc:
-            if len(requests) == 1 and not isinstance(exc, IntegrityError):
-                return [exc]
+            if len(requests) == 1:  # already written alone: only a lost race is worth one more try
+                return [self._attempt(requests[0]) if isinstance(exc, IntegrityError) else exc]
             log.info("a group of %d requests failed (%s); writing each on its own", len(requests), exc)
             return [self._write_alone(listings) for listings in requests]
         out: list[Records | Exception] = []
