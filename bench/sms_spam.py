@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -130,14 +131,19 @@ def evaluate(method: Any, texts: list[str], y: npt.NDArray[np.int_], split: int,
     }
 
 
-def arguments_and_data(description: str | None) -> tuple[argparse.Namespace, list[str], npt.NDArray[np.int_], int]:
-    """The command line (``--data``, ``--fpr-budget``), the messages and labels, and the train/test split.
+def arguments_and_data(
+    description: str | None, add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
+) -> tuple[argparse.Namespace, list[str], npt.NDArray[np.int_], int]:
+    """The command line (``--data``, ``--fpr-budget``, and what ``add_arguments`` adds), the messages and labels,
+    and the train/test split.
 
     Exits with a clear message, successfully, where the collection is absent.
     """
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--fpr-budget", type=float, default=0.001, help="out-of-fold ham FPR allowed on train")
+    if add_arguments is not None:
+        add_arguments(parser)
     args = parser.parse_args()
     if not args.data.exists():
         print(
