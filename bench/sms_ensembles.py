@@ -1,4 +1,4 @@
-"""How far can linear and embedding models go on the SMS split? Nine models and their 2- and 3-way ensembles.
+"""How far can linear and embedding models go on the SMS split? Nine models and their 2-, 3- and 4-way ensembles.
 
 Run: python -m bench.sms_ensembles [--data PATH]
 
@@ -121,32 +121,78 @@ def ceiling(scores: Scores, y: npt.NDArray[np.int_], fpr: float = 0.002) -> floa
     return rates(scores, y, threshold_for(scores, y, fpr))["recall"]
 
 
-def main() -> None:
-    args, texts, y, split = arguments_and_data(__doc__)
-    train, test, y_train, y_test = texts[:split], texts[split:], y[:split], y[split:]
+def candidates(
+    z: dict[str, tuple[Scores, Scores]],
+    y_train: npt.NDArray[np.int_],
+    y_test: npt.NDArray[np.int_],
+    budget: float,
+    sizes: tuple[int, ...],
+    keep: Callable[[tuple[str, ...]], bool] = lambda members: True,
+) -> list[dict[str, Any]]:
+    """Every mean of z-scores over ``sizes`` members that ``keep`` accepts: its honest result (threshold from
+    the out-of-fold scores), the same reading on the training part, and the test-peeking ceiling."""
+    rows: list[dict[str, Any]] = []
+    for size in sizes:
+        for members in itertools.combinations(z, size):
+            if not keep(members):
+                continue
+            oof = np.mean([z[m][0] for m in members], axis=0)
+            test_scores = np.mean([z[m][1] for m in members], axis=0)
+            threshold = threshold_for(oof, y_train, budget)
+            rows.append(
+                {
+                    "members": list(members),
+                    "cv_on_train": rates(oof, y_train, threshold),
+                    "test": rates(test_scores, y_test, threshold),
+                    "ceiling_at_0.2%": ceiling(test_scores, y_test),
+                }
+            )
+    return rows
+
+
+def chosen_on_train(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The candidate an honest process would ship: best out-of-fold recall at the budget, then average precision.
+
+    Choosing among candidates by their test results would leak the test part just as a test-chosen
+    threshold does."""
+    return max(rows, key=lambda r: (r["cv_on_train"]["recall"], r["cv_on_train"]["average_precision"]))
+
+
+def describe(row: dict[str, Any]) -> str:
+    t, cv = row["test"], row["cv_on_train"]
+    return (
+        f"  ceiling {row['ceiling_at_0.2%']:.1%}  honest: caught {t['recall']:.1%} at {t['fpr']:.2%} blocked"
+        f"  (train out-of-fold {cv['recall']:.1%}, AP {t['average_precision']:.4f})  {' + '.join(row['members'])}"
+    )
+
+
+def standardised(
+    fitters: dict[str, FitScore], train: list[str], y_train: npt.NDArray[np.int_], test: list[str]
+) -> dict[str, tuple[Scores, Scores]]:
+    """Each model's bagged scores as z-scores of its out-of-fold scores (one scale for averaging)."""
     z: dict[str, tuple[Scores, Scores]] = {}
-    for name, fit_score in models().items():
+    for name, fit_score in fitters.items():
+        print(f"  {name}", flush=True)
         oof, test_scores = bagged(fit_score, train, y_train, test)
         mean, std = oof.mean(), oof.std()
         z[name] = ((oof - mean) / std, (test_scores - mean) / std)
-    rows: list[dict[str, Any]] = []
-    for size in (1, 2, 3):
-        for members in itertools.combinations(z, size):
-            oof = np.mean([z[m][0] for m in members], axis=0)
-            test_scores = np.mean([z[m][1] for m in members], axis=0)
-            result = rates(test_scores, y_test, threshold_for(oof, y_train, args.fpr_budget))
-            rows.append({"members": list(members), "test": result, "ceiling_at_0.2%": ceiling(test_scores, y_test)})
+    return z
+
+
+def main() -> None:
+    args, texts, y, split = arguments_and_data(__doc__)
+    train, test, y_train, y_test = texts[:split], texts[split:], y[:split], y[split:]
+    z = standardised(models(), train, y_train, test)
+    rows = candidates(z, y_train, y_test, args.fpr_budget, (1, 2, 3, 4))
     rows.sort(key=lambda r: -r["ceiling_at_0.2%"])
     print(f"{len(rows)} candidates; the 15 with the highest ceiling (recall at 0.2% blocked, test-peeking):")
     for r in rows[:15]:
-        t = r["test"]
-        print(
-            f"  ceiling {r['ceiling_at_0.2%']:.1%}  honest: caught {t['recall']:.1%} at {t['fpr']:.2%} blocked"
-            f"  AP {t['average_precision']:.4f}  {' + '.join(r['members'])}"
-        )
-    best = max(rows, key=lambda r: r["ceiling_at_0.2%"])
-    print(f"best ceiling: {best['ceiling_at_0.2%']:.1%} ({' + '.join(best['members'])}); target >= 95% honestly")
-    record("sms_ensembles", {"fpr_budget": args.fpr_budget, "candidates": rows})
+        print(describe(r))
+    chosen = chosen_on_train(rows)
+    print("chosen on the training part alone (best out-of-fold recall at the budget):")
+    print(describe(chosen))
+    print(f"best ceiling: {rows[0]['ceiling_at_0.2%']:.1%}; target >= 95% caught with <= 0.2% blocked, honestly")
+    record("sms_ensembles", {"fpr_budget": args.fpr_budget, "chosen": chosen["members"], "candidates": rows})
 
 
 if __name__ == "__main__":

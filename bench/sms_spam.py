@@ -6,7 +6,7 @@ Each message becomes a listing (title = first 80 characters, description = the w
 violation topic. We train on the first 30% of lines and test on the last 70%, as the paper did. The
 operating threshold is chosen on the training part alone: 5-fold cross-validation gives out-of-fold scores
 for every training message, and the threshold is the lowest one whose out-of-fold ham false-positive
-rate stays within --fpr-budget (default 0.1%: half of the 0.2% target, because about 1,450 training hams
+rate stays within --fpr-budget (default 0.1%: half of the 0.2% target, because about 1,435 training hams
 measure a rate that small only roughly). The test part is scored once, at that threshold.
 
 In the same process and with the same threshold rule, a plain character n-gram linear SVM

