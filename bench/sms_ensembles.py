@@ -162,7 +162,7 @@ def describe(row: dict[str, Any]) -> str:
     t, cv = row["test"], row["cv_on_train"]
     return (
         f"  ceiling {row['ceiling_at_0.2%']:.1%}  honest: caught {t['recall']:.1%} at {t['fpr']:.2%} blocked"
-        f"  (train out-of-fold {cv['recall']:.1%}, AP {t['average_precision']:.4f})  {' + '.join(row['members'])}"
+        f"  (train out-of-fold: {cv['recall']:.1%})  test AP {t['average_precision']:.4f}  {' + '.join(row['members'])}"
     )
 
 
