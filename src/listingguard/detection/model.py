@@ -176,7 +176,7 @@ class ModerationModel:
 
 
 def _params(params: dict[str, Any]) -> dict[str, Any]:
-    allowed = {"C", "class_weight", "calibration", "cv", "max_iter", "tol", "random_state"}
+    allowed = {"C", "loss", "class_weight", "calibration", "cv", "max_iter", "tol", "random_state"}
     return {k: v for k, v in params.items() if k in allowed}
 
 
