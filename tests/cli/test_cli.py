@@ -125,6 +125,19 @@ class TestTrainAndEvaluate:
         for name in ("pr_curves.png", "coverage.png", "reliability.png"):
             assert (report_dir / name).read_bytes()[:4] == b"\x89PNG"
 
+    def test_train_a_linear_svm(self, tmp_path: Path, sim_records) -> None:
+        data = write_jsonl(tmp_path / "train.jsonl", sim_records)
+        out = tmp_path / "model"
+        args = ("train", "--data", str(data), "--out", str(out), "--no-refit", "--raw-ngrams")
+        result = run(*args, "--loss", "squared_hinge")
+        assert result.exit_code == 0, result.output
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert manifest["feature_spec"]["raw_ngrams"] is True
+        assert manifest["detector_params"]["loss"] == "squared_hinge"
+        wrong = run(*args[:4], str(tmp_path / "other"), "--loss", "hinge")
+        assert wrong.exit_code == 1 and "use log_loss or squared_hinge" in wrong.output
+        assert not (tmp_path / "other").exists()
+
     def test_empty_training_file(self, tmp_path: Path) -> None:
         data = tmp_path / "empty.jsonl"
         data.write_text("")

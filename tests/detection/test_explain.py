@@ -20,13 +20,13 @@ def test_top_text_features_are_spans_of_the_original(screener) -> None:
     _assert_spans_of_the_original(screener)
 
 
-def test_word_bounded_svm_model_explains_and_round_trips(tmp_path: Path, sim_records: list[dict[str, Any]]) -> None:
-    """The optional switches (word-bounded n-grams, squared-hinge loss) survive the model directory and still
-    explain with spans of the seller's text."""
+def test_svm_model_explains_and_round_trips(tmp_path: Path, sim_records: list[dict[str, Any]]) -> None:
+    """A linear SVM (``loss="squared_hinge"``) with raw n-grams survives the model directory and still explains
+    with spans of the seller's text."""
     model = train(
         ListingBatch.from_records(sim_records),
         TrainingConfig(
-            spec=FeatureSpec(hash_bits=16, word_bounded=True),
+            spec=FeatureSpec(hash_bits=16, raw_ngrams=True),
             detector_params={"loss": "squared_hinge"},
             refit=False,
             author="tests",
@@ -36,7 +36,7 @@ def test_word_bounded_svm_model_explains_and_round_trips(tmp_path: Path, sim_rec
     )
     model.save(tmp_path / "model")
     loaded = ModerationModel.load(tmp_path / "model")
-    assert loaded.featurizer.spec.word_bounded
+    assert loaded.featurizer.spec.raw_ngrams
     assert {d.loss for d in loaded.detectors.values()} == {"squared_hinge"}
     _assert_spans_of_the_original(
         Screener(rules=load_rule_set(DEFAULT_RULES_DIR), policy=load_policy(DEFAULT_POLICY_PATH), model=loaded)

@@ -32,35 +32,6 @@ def test_counts_match_scikit_learn(docs: list[str]) -> None:
         assert sorted(ours.getrow(i).data.tolist()) == sorted(reference.getrow(i).data.astype(np.float32).tolist())
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(alphabet="abcナイキ 1\n\u3000", max_size=25), min_size=1, max_size=6), st.sampled_from([1, 2]))
-def test_word_bounded_counts_match_scikit_learns_char_wb(docs: list[str], ngram_min: int) -> None:
-    # Raw whitespace of every kind, doubled or at the edges: both sides split words on it. scikit-learn also
-    # counts the pad of every word as a unigram " "; whitespace-only n-grams carry nothing, we drop them.
-    ours = hash_char_ngrams(docs, ngram_min=ngram_min, ngram_max=3, hash_bits=30, seed=7, word_bounded=True)
-    if not any(d.split() for d in docs):
-        assert ours.nnz == 0
-        return
-    theirs = CountVectorizer(analyzer="char_wb", ngram_range=(ngram_min, 3), lowercase=False).fit(docs)
-    reference = theirs.transform(docs)
-    spaces_only = np.asarray([not gram.strip() for gram in theirs.get_feature_names_out()])
-    for i in range(len(docs)):
-        row = reference.getrow(i)
-        expected = sorted(row.data[~spaces_only[row.indices]].astype(np.float32).tolist())
-        assert sorted(ours.getrow(i).data.tolist()) == expected
-
-
-def test_word_bounded_ngrams_stay_inside_words() -> None:
-    doc = "nike  air\tmax"
-    occ = ngram_occurrences([doc], ngram_min=1, ngram_max=4, hash_bits=20, seed=1, word_bounded=True)
-    padded = f" {doc} "
-    grams = [padded[s + 1 : s + 1 + n] for s, n in zip(occ.start.tolist(), occ.length.tolist(), strict=True)]
-    assert " nik" in grams and "ike " in grams and "air" in grams
-    assert all(g.strip() and not any(c.isspace() for c in g[1:-1]) for g in grams), grams
-    crossing = ngram_occurrences([doc], ngram_min=1, ngram_max=4, hash_bits=20, seed=1)
-    assert len(crossing.start) > len(occ.start)  # the default also has "e  a", "ir\tm", ...
-
-
 def test_short_documents_and_long_ngrams() -> None:
     """A batch shorter than the longest n-gram used to fail with a shape error; it simply has fewer n-grams."""
     assert hash_char_ngrams([""], ngram_min=1, ngram_max=5, hash_bits=20, seed=1).nnz == 2  # " ", "  "

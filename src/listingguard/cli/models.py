@@ -84,6 +84,10 @@ def train(
     raw_ngrams: Annotated[
         bool, typer.Option("--raw-ngrams", help="Add n-grams of the text as written (digits, case); for spam.")
     ] = False,
+    loss: Annotated[
+        str,
+        typer.Option(help="log_loss (logistic regression) or squared_hinge (linear SVM, better on SMS-like spam)."),
+    ] = "log_loss",
     min_positives: Annotated[int, typer.Option("--min-positives", min=1, help="Minimum violations per topic.")] = 5,
     author: Annotated[str, typer.Option(help="Recorded in the manifest (default: your user name).")] = "",
     strict: Annotated[
@@ -101,6 +105,8 @@ def train(
         raise Invalid(f"{out} already exists; choose a new --out directory (models are immutable)")
     if tokenizer not in ("char", "sudachi", "fugashi"):
         raise Invalid(f"--tokenizer {tokenizer!r}: use char, sudachi or fugashi")
+    if loss not in ("log_loss", "squared_hinge"):
+        raise Invalid(f"--loss {loss!r}: use log_loss or squared_hinge")
     if bool(data) == from_db:
         raise Invalid("give either --data FILE or --from-db --since DATE")
     weights = None
@@ -129,6 +135,7 @@ def train(
     spec = FeatureSpec(embeddings=embeddings, tokenizer=tokenizer, raw_ngrams=raw_ngrams)  # type: ignore[arg-type]
     config = TrainingConfig(
         topics=topics or None,
+        detector_params={"loss": loss},
         holdout_fraction=holdout,
         refit=refit,
         spec=spec,

@@ -129,12 +129,7 @@ def explain(
         if not doc:
             continue
         occ = ngram_occurrences(
-            [doc],
-            ngram_min=spec.ngram_min,
-            ngram_max=spec.ngram_max,
-            hash_bits=spec.hash_bits,
-            seed=seed,
-            word_bounded=spec.word_bounded,
+            [doc], ngram_min=spec.ngram_min, ngram_max=spec.ngram_max, hash_bits=spec.hash_bits, seed=seed
         )
         # Spread each n-gram's contribution over the characters it covers, then keep the hot runs.
         heat = np.zeros(len(doc))

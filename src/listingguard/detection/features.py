@@ -41,9 +41,6 @@ SEED_TITLE = 0x51ED27
 SEED_DESCRIPTION = 0x2545F4
 SEED_RAW = 0x7A3D11
 PRICE_BINS = (0.1, 0.25, 0.5, 0.8, 1.25, 2.0, 4.0, 8.0)
-# Every code point Python's str.split() splits on (the highest is U+3000, the ideographic space).
-WHITESPACE = np.asarray([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint64)
-_SPACE = np.uint64(ord(" "))
 N_DENSE = 3  # log price, log price ratio, has brand
 
 
@@ -55,9 +52,6 @@ class FeatureSpec:
     ----------
     ngram_min, ngram_max : int
         Character n-gram lengths.
-    word_bounded : bool
-        Keep only n-grams inside one space-padded word (scikit-learn's ``char_wb``), not those that
-        span a space. Measured in ``bench/sms_spam.py`` and ``bench/feature_switches.py``.
     hash_bits : int
         The hashed space has ``2 ** hash_bits`` columns.
     title_weight, description_weight : float
@@ -83,7 +77,6 @@ class FeatureSpec:
 
     ngram_min: int = 1
     ngram_max: int = 4
-    word_bounded: bool = False
     hash_bits: int = 20
     title_weight: float = 1.0
     description_weight: float = 0.7
@@ -121,13 +114,7 @@ class NgramOccurrences:
 
 
 def ngram_occurrences(
-    docs: Sequence[str],
-    *,
-    ngram_min: int,
-    ngram_max: int,
-    hash_bits: int,
-    seed: int | Sequence[int],
-    word_bounded: bool = False,
+    docs: Sequence[str], *, ngram_min: int, ngram_max: int, hash_bits: int, seed: int | Sequence[int]
 ) -> NgramOccurrences:
     """Hash every character n-gram of every document (vectorised over the whole batch).
 
@@ -136,18 +123,10 @@ def ngram_occurrences(
     leading pad). The hash is a multiply-xor rolling hash over UTF-32 code points, started from ``seed``:
     one for every document, or one per document, so that several text fields (each in its own hash
     space) are hashed in one pass; on a batch of one listing the passes, not the characters, are the cost.
-
-    ``word_bounded`` keeps only n-grams inside one space-padded word, as scikit-learn's ``char_wb``
-    analyzer does: whitespace may open or close an n-gram but not sit inside it, every kind of whitespace
-    counts as one space, and n-grams of whitespace alone are dropped.
     """
     joined = "\x00 " + " \x00 ".join(docs) + " \x00"
     cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     seps_upto = np.cumsum(cp == 0)  # separators at or before each position
-    if word_bounded:
-        space = np.isin(cp, WHITESPACE)
-        cp[space] = _SPACE
-        spaces_upto = np.cumsum(space)
     sep_positions = np.flatnonzero(cp == 0)
     shift = np.uint64(64 - hash_bits)
     docs_out, starts_out, lengths_out, cols_out = [], [], [], []
@@ -166,15 +145,7 @@ def ngram_occurrences(
         if n < ngram_min:
             continue
         before = np.concatenate(([0], seps_upto[: length - 1]))
-        inside = (seps_upto[n - 1 : n - 1 + length] - before) == 0
-        if word_bounded:
-            if n == 1:
-                inside &= ~space[:length]
-            elif n == 2:
-                inside &= ~(space[:length] & space[1 : 1 + length])
-            else:  # no whitespace strictly between the first and the last character
-                inside &= spaces_upto[n - 2 : n - 2 + length] == spaces_upto[:length]
-        valid = np.flatnonzero(inside)
+        valid = np.flatnonzero((seps_upto[n - 1 : n - 1 + length] - before) == 0)
         doc = seps_upto[valid].astype(np.int64) - 1
         docs_out.append(doc)
         starts_out.append(valid - sep_positions[doc] - 2)  # skip the separator and the leading pad
@@ -190,13 +161,7 @@ def ngram_occurrences(
 
 
 def ngram_counts(
-    docs: Sequence[str],
-    *,
-    ngram_min: int,
-    ngram_max: int,
-    hash_bits: int,
-    seed: int | Sequence[int],
-    word_bounded: bool = False,
+    docs: Sequence[str], *, ngram_min: int, ngram_max: int, hash_bits: int, seed: int | Sequence[int]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     """The character n-gram counts of every document as ``(rows, columns, counts)``, sorted by row and column.
 
@@ -207,9 +172,7 @@ def ngram_counts(
     if not docs:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float32)
-    occ = ngram_occurrences(
-        docs, ngram_min=ngram_min, ngram_max=ngram_max, hash_bits=hash_bits, seed=seed, word_bounded=word_bounded
-    )
+    occ = ngram_occurrences(docs, ngram_min=ngram_min, ngram_max=ngram_max, hash_bits=hash_bits, seed=seed)
     key = occ.doc * hash_cols + occ.column
     key.sort()
     if len(key) == 0:
@@ -224,26 +187,17 @@ def ngram_counts(
 
 
 def hash_char_ngrams(
-    docs: Sequence[str],
-    *,
-    ngram_min: int,
-    ngram_max: int,
-    hash_bits: int,
-    seed: int | Sequence[int],
-    word_bounded: bool = False,
+    docs: Sequence[str], *, ngram_min: int, ngram_max: int, hash_bits: int, seed: int | Sequence[int]
 ) -> sp.csr_matrix:
     """Count the character n-grams of every document into ``2 ** hash_bits`` hashed columns.
 
-    ``word_bounded`` as in :func:`ngram_occurrences`. Returns a CSR matrix of float32 counts with sorted,
-    unique column indices.
+    Returns a CSR matrix of float32 counts with sorted, unique column indices.
     """
     n_docs = len(docs)
     n_cols = 1 << hash_bits
     if n_docs == 0:
         return sp.csr_matrix((0, n_cols), dtype=np.float32)
-    rows, cols, counts = ngram_counts(
-        docs, ngram_min=ngram_min, ngram_max=ngram_max, hash_bits=hash_bits, seed=seed, word_bounded=word_bounded
-    )
+    rows, cols, counts = ngram_counts(docs, ngram_min=ngram_min, ngram_max=ngram_max, hash_bits=hash_bits, seed=seed)
     indptr = np.searchsorted(rows, np.arange(n_docs + 1)).astype(np.int32)
     return sp.csr_matrix((counts, cols.astype(np.int32), indptr), shape=(n_docs, n_cols))
 
@@ -393,12 +347,7 @@ class ListingFeaturizer:
     def _ngrams(self, docs: Sequence[str], seed: int) -> sp.csr_matrix:
         spec = self.spec
         counts = hash_char_ngrams(
-            docs,
-            ngram_min=spec.ngram_min,
-            ngram_max=spec.ngram_max,
-            hash_bits=spec.hash_bits,
-            seed=seed,
-            word_bounded=spec.word_bounded,
+            docs, ngram_min=spec.ngram_min, ngram_max=spec.ngram_max, hash_bits=spec.hash_bits, seed=seed
         )
         if spec.tokenizer != "char":
             counts = _sum_blocks([counts, self._word_features(docs, seed)])
@@ -407,14 +356,8 @@ class ListingFeaturizer:
     def _raw_ngrams(self, batch: ListingBatch) -> sp.csr_matrix:
         """Character n-grams of title and description exactly as written (case kept, nothing folded)."""
         docs = [f"{t}\n{d}" for t, d in zip(batch.titles, batch.descriptions, strict=True)]
-        spec = self.spec
         return hash_char_ngrams(
-            docs,
-            ngram_min=2,
-            ngram_max=spec.raw_ngram_max,
-            hash_bits=spec.hash_bits,
-            seed=SEED_RAW,
-            word_bounded=spec.word_bounded,
+            docs, ngram_min=2, ngram_max=self.spec.raw_ngram_max, hash_bits=self.spec.hash_bits, seed=SEED_RAW
         )
 
     def _word_features(self, docs: Sequence[str], seed: int) -> sp.csr_matrix:
@@ -536,7 +479,6 @@ class ListingFeaturizer:
                 ngram_max=spec.ngram_max,
                 hash_bits=spec.hash_bits,
                 seed=[SEED_TITLE] * n + [SEED_DESCRIPTION] * n,
-                word_bounded=spec.word_bounded,
             )
             split = int(np.searchsorted(rows, n))
             blocks = [
