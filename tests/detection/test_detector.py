@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.svm import LinearSVC
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from listingguard.detection.detector import TopicDetector
@@ -73,8 +74,6 @@ def test_uncalibrated_class_weighting_is_overconfident() -> None:
 
 def test_the_svm_is_liblinears_linear_svm() -> None:
     """``loss="squared_hinge"`` fits the same hyperplane as scikit-learn's LinearSVC with the same settings."""
-    from sklearn.svm import LinearSVC
-
     rng = np.random.default_rng(7)
     X = rng.normal(size=(2_000, 6))
     y = (X[:, 0] - 0.5 * X[:, 2] + rng.normal(scale=0.8, size=2_000) > 1.5).astype(int)
