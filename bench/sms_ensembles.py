@@ -183,19 +183,27 @@ def standardised(
     return z
 
 
+def report(rows: list[dict[str, Any]], top: int, what: str) -> dict[str, Any]:
+    """Print the ``top`` candidates by ceiling and the one chosen on the training part; return that one.
+
+    Sorts ``rows`` by ceiling, highest first."""
+    rows.sort(key=lambda r: -r["ceiling_at_0.2%"])
+    print(f"{len(rows)} {what}; the {top} with the highest ceiling (recall at 0.2% blocked, test-peeking):")
+    for row in rows[:top]:
+        print(describe(row))
+    chosen = chosen_on_train(rows)
+    print("chosen on the training part alone (best out-of-fold recall at the budget):")
+    print(describe(chosen))
+    print(f"best ceiling: {rows[0]['ceiling_at_0.2%']:.1%}; target >= 95% caught with <= 0.2% blocked, honestly")
+    return chosen
+
+
 def main() -> None:
     args, texts, y, split = arguments_and_data(__doc__)
     train, test, y_train, y_test = texts[:split], texts[split:], y[:split], y[split:]
     z = standardised(models(), train, y_train, test)
     rows = candidates(z, y_train, y_test, args.fpr_budget, (1, 2, 3, 4))
-    rows.sort(key=lambda r: -r["ceiling_at_0.2%"])
-    print(f"{len(rows)} candidates; the 15 with the highest ceiling (recall at 0.2% blocked, test-peeking):")
-    for r in rows[:15]:
-        print(describe(r))
-    chosen = chosen_on_train(rows)
-    print("chosen on the training part alone (best out-of-fold recall at the budget):")
-    print(describe(chosen))
-    print(f"best ceiling: {rows[0]['ceiling_at_0.2%']:.1%}; target >= 95% caught with <= 0.2% blocked, honestly")
+    chosen = report(rows, 15, "candidates")
     record("sms_ensembles", {"fpr_budget": args.fpr_budget, "chosen": chosen["members"], "candidates": rows})
 
 

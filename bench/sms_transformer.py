@@ -38,10 +38,10 @@ from bench.sms_ensembles import (
     FitScore,
     Scores,
     candidates,
-    chosen_on_train,
     describe,
     embedded_logreg,
     models,
+    report,
     standardised,
 )
 from bench.sms_spam import arguments_and_data
@@ -159,14 +159,7 @@ def main() -> None:
     )
     for name in minilm:
         print(describe(next(r for r in rows if r["members"] == [name])))
-    rows.sort(key=lambda r: -r["ceiling_at_0.2%"])
-    print(f"{len(rows)} candidates with a MiniLM member; the 10 with the highest ceiling (test-peeking):")
-    for row in rows[:10]:
-        print(describe(row))
-    chosen = chosen_on_train(rows)
-    print("chosen on the training part alone (best out-of-fold recall at the budget):")
-    print(describe(chosen))
-    print("target: >= 95% caught with <= 0.2% blocked, honestly")
+    chosen = report(rows, 10, "candidates with a MiniLM member")
     record(
         "sms_transformer",
         {"fpr_budget": args.fpr_budget, "epochs": epochs, "chosen": chosen["members"], "candidates": rows},
