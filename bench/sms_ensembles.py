@@ -27,7 +27,7 @@ from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
 
 from bench.common import record
-from bench.sms_spam import Ours, arguments_and_data, rates, threshold_for
+from bench.sms_spam import Ours, arguments_and_data, ceiling, rates, threshold_for
 from listingguard.detection.features import FeatureSpec
 
 Scores = npt.NDArray[np.float64]
@@ -118,11 +118,6 @@ def bagged(fit_score: FitScore, train: list[str], y: npt.NDArray[np.int_], test:
         oof[val_idx] = scores[: len(val_idx)]
         test_scores += scores[len(val_idx) :] / 5
     return oof, test_scores
-
-
-def ceiling(scores: Scores, y: npt.NDArray[np.int_], fpr: float = 0.002) -> float:
-    """Recall at the best threshold with at most ``fpr`` of ham above it, chosen on these very scores."""
-    return rates(scores, y, threshold_for(scores, y, fpr))["recall"]
 
 
 def candidates(

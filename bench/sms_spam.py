@@ -9,6 +9,9 @@ for every training message, and the threshold is the lowest one whose out-of-fol
 rate stays within --fpr-budget (default 0.1%: half of the 0.2% target, because about 1,435 training hams
 measure a rate that small only roughly). The test part is scored once, at that threshold.
 
+Beside each honest result it prints a bound that is not one: the recall of the best threshold chosen on the
+test part itself with at most 0.2% of its ham above it, i.e. what the model's ranking allows at all.
+
 In the same process and with the same threshold rule, a plain character n-gram linear SVM
 (scikit-learn TfidfVectorizer + LinearSVC) is the baseline the brief quotes (~94.5% at ~0.3%).
 """
@@ -85,6 +88,13 @@ def rates(scores: npt.NDArray[np.float64], y: npt.NDArray[np.int_], threshold: f
     }
 
 
+def ceiling(scores: npt.NDArray[np.float64], y: npt.NDArray[np.int_], fpr: float = 0.002) -> float:
+    """Recall at the best threshold with at most ``fpr`` of ham above it, chosen on these very scores.
+
+    Not a result (it looks at the labels it is measured on): a bound on what the ranking allows at all."""
+    return rates(scores, y, threshold_for(scores, y, fpr))["recall"]
+
+
 class Ours:
     """listingguard's detector: normalised character n-grams of title and description, calibrated."""
 
@@ -130,6 +140,7 @@ def evaluate(method: Any, texts: list[str], y: npt.NDArray[np.int_], split: int,
         "threshold": threshold,
         "cv_on_train": rates(oof, y_train, threshold),
         "test": rates(test_scores, y_test, threshold),
+        "test_ceiling_at_0.2%": ceiling(test_scores, y_test),
     }
 
 
@@ -169,6 +180,8 @@ def main() -> None:
         Ours(FeatureSpec(hash_bits=20, raw_ngrams=True, embeddings=True, embedding_weight=0.5)),
         Ours(FeatureSpec(hash_bits=20), loss="squared_hinge"),
         Ours(FeatureSpec(hash_bits=20, raw_ngrams=True), loss="squared_hinge"),
+        Ours(FeatureSpec(hash_bits=20, embeddings=True, embedding_weight=0.5), loss="squared_hinge"),
+        Ours(FeatureSpec(hash_bits=20, raw_ngrams=True, embeddings=True, embedding_weight=0.5), loss="squared_hinge"),
         PlainSVM(),
     )
     for method in methods:
@@ -181,7 +194,9 @@ def main() -> None:
             f"{cv['average_precision']:.4f}\n"
             f"    test: spam caught {t['recall']:.1%} ({t['spam_missed']} missed), ham blocked {t['fpr']:.2%} "
             f"({t['ham_blocked']} messages), accuracy {t['accuracy']:.2%}, average precision "
-            f"{t['average_precision']:.4f}"
+            f"{t['average_precision']:.4f}\n"
+            f"    bound, not a result: the best threshold for the test part itself would catch "
+            f"{result['test_ceiling_at_0.2%']:.1%} at 0.2% blocked"
         )
     print(
         f"  paper ({PAPER['what']}): spam caught {PAPER['recall']:.1%}, ham blocked {PAPER['fpr']:.2%}, "

@@ -22,6 +22,16 @@ def test_threshold_is_the_lowest_within_the_budget(budget: float) -> None:
     assert sms_spam.rates(scores, y, ham_above[1])["fpr"] > budget
 
 
+def test_ceiling_is_the_best_recall_any_threshold_allows() -> None:
+    rng = np.random.default_rng(11)
+    y = np.r_[np.zeros(3392, int), np.ones(510, int)]
+    scores = np.r_[rng.normal(0, 1, 3392), rng.normal(3.5, 1, 510)]
+    best = max(
+        float((scores[y == 1] > t).mean()) for t in np.r_[scores, -np.inf] if (scores[y == 0] > t).mean() <= 0.002
+    )
+    assert sms_spam.ceiling(scores, y) == pytest.approx(best)
+
+
 def test_missing_collection_skips_with_a_message(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
