@@ -19,6 +19,7 @@ In the same process and with the same threshold rule, a plain character n-gram l
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -173,17 +174,14 @@ def main() -> None:
     args, texts, y, split = arguments_and_data(__doc__)
     print(f"{len(texts):,} messages ({int(y.sum()):,} spam); train on the first {split:,}, test on the rest")
     results = []
-    methods = (
-        Ours(FeatureSpec(hash_bits=20)),
-        Ours(FeatureSpec(hash_bits=20, embeddings=True, embedding_weight=0.5)),
-        Ours(FeatureSpec(hash_bits=20, raw_ngrams=True)),
-        Ours(FeatureSpec(hash_bits=20, raw_ngrams=True, embeddings=True, embedding_weight=0.5)),
-        Ours(FeatureSpec(hash_bits=20), loss="squared_hinge"),
-        Ours(FeatureSpec(hash_bits=20, raw_ngrams=True), loss="squared_hinge"),
-        Ours(FeatureSpec(hash_bits=20, embeddings=True, embedding_weight=0.5), loss="squared_hinge"),
-        Ours(FeatureSpec(hash_bits=20, raw_ngrams=True, embeddings=True, embedding_weight=0.5), loss="squared_hinge"),
+    grid = itertools.product(("log_loss", "squared_hinge"), (False, True), (False, True))  # loss, raw, embeddings
+    methods = [
+        *(
+            Ours(FeatureSpec(hash_bits=20, raw_ngrams=raw, embeddings=emb, embedding_weight=0.5), loss=loss)
+            for loss, raw, emb in grid
+        ),
         PlainSVM(),
-    )
+    ]
     for method in methods:
         result = evaluate(method, texts, y, split, args.fpr_budget)
         results.append(result)
