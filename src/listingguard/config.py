@@ -43,6 +43,19 @@ class Settings(BaseSettings):
     )
     secure_cookies: bool = Field(default=False, description="Send the session cookie over HTTPS only (set behind TLS).")
     secret_key: str = Field(default="", description="Signs session cookies; generated and kept in `home` if empty.")
+    artifact_store: str | None = Field(
+        default=None,
+        description=(
+            "Where registered models, rule sets and policies are stored: a directory or an fsspec URL "
+            "(file://…, s3://… with s3fs installed). Defaults to `artifacts/` in `home`."
+        ),
+    )
+    alias_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description="How often a server checks whether an alias (production, shadow, …) moved.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -55,6 +68,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'listingguard.db').as_posix()}"
+
+    @property
+    def resolved_artifact_store(self) -> str:
+        """The artifact store URL actually used: the configured one, or ``artifacts/`` in ``home``."""
+        if self.artifact_store:
+            if "://" in self.artifact_store:
+                return self.artifact_store
+            return Path(self.artifact_store).resolve().as_uri()
+        return (self.home / "artifacts").resolve().as_uri()
 
 
 @functools.lru_cache(maxsize=1)

@@ -76,8 +76,8 @@ def _rollback_and_close(session: Session) -> None:
 
 
 async def get_screener(request: Request) -> Screener:
-    """The screener loaded at start-up."""
-    screener: Screener = request.app.state.screener
+    """The production screener serving now (it follows the ``production`` alias; see ``registry.serving``)."""
+    screener: Screener = request.app.state.deployments.current.production
     return screener
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from listingguard.audit import models as audit_models
 from listingguard.db import Base
 from listingguard.listings import models as listing_models
+from listingguard.registry import models as registry_models
 from listingguard.review import models as review_models
 from listingguard.screening import models as screening_models
 from listingguard.users import models as user_models
@@ -14,6 +15,7 @@ __all__ = [
     "audit_models",
     "listing_models",
     "load_all_models",
+    "registry_models",
     "review_models",
     "screening_models",
     "user_models",

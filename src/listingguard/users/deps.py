@@ -29,6 +29,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "review:manage": frozenset({"lead", "admin"}),
     "users:manage": frozenset({"admin"}),
     "config:manage": frozenset({"admin"}),
+    "models:read": frozenset({"moderator", "lead", "admin"}),
+    "models:promote": frozenset({"lead", "admin"}),
 }
 
 
