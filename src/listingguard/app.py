@@ -34,11 +34,10 @@ from listingguard.listings import views as listings_views
 from listingguard.listings.batch import ListingBatch
 from listingguard.listings.schemas import ListingIn
 from listingguard.registry import views as registry_views
-from listingguard.registry.serving import LiveDeployment
+from listingguard.registry.serving import LiveDeployment, open_deployment
 from listingguard.review import views as review_views
 from listingguard.screening.flows import ingest_and_screen
 from listingguard.screening.group_commit import GroupCommit, write_in_own_transaction
-from listingguard.screening.loader import load_screener
 from listingguard.screening.pipeline import Screener
 from listingguard.system import views as system_views
 from listingguard.users import service as users_service
@@ -180,9 +179,7 @@ def _deployments(
     """What this process screens with: a given screener or ``--model DIR`` (fixed), else the registry's aliases."""
     if screener is not None:
         return LiveDeployment.fixed(screener)
-    if settings.model_dir is not None:
-        return LiveDeployment.fixed(load_screener(settings))
-    return LiveDeployment.from_registry(settings, sessionmaker)
+    return open_deployment(settings, sessionmaker)
 
 
 async def _follow_aliases(deployments: LiveDeployment, seconds: float) -> None:

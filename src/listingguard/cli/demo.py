@@ -6,17 +6,20 @@ import json
 import shutil
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import uvicorn
 from rich.panel import Panel
+from sqlalchemy import Engine
 
 from listingguard.app import create_app
 from listingguard.cli.common import console, count_progress, handle_errors, settings_with, truth_matrix
 from listingguard.cli.models import print_report
 from listingguard.cli.review import simulate_reviewers
 from listingguard.cli.users import generated_password
+from listingguard.config import Settings
 from listingguard.db import get_engine, migrate, session_scope
 from listingguard.detection.training import DataSource, TrainingConfig, file_sha256, train
 from listingguard.evaluation import plots
@@ -110,7 +113,9 @@ def demo(
     url = settings.resolved_database_url
     migrate(url)
     engine = get_engine(url)
-    screener = load_screener(settings)
+    production = _register_and_release(settings, engine, model_dir)
+    console.print(f"registered {model.version} and released it to production as {production} (the first bundle)")
+    screener = load_screener(settings)  # the same three versions as that bundle, so actions name it
     with count_progress() as progress:
         task = progress.add_task("ingesting and screening", total=len(test_records))
         for chunk in read_listings(test_path, chunk_size=1000, known_topics=screener.topics):
@@ -179,9 +184,33 @@ def demo(
     if serve:
         console.print(f"serving on {base_url} — press Ctrl-C to stop")
         uvicorn.run(
-            create_app(settings, serving=True),
+            create_app(settings.model_copy(update={"model_dir": None}), serving=True),  # follows the aliases
             host="127.0.0.1",
             port=port,
             log_level="warning",
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
+
+
+def _register_and_release(settings: Settings, engine: Engine, model_dir: Path) -> str:
+    """Register the demo's model and make it production (a fresh install's first bundle needs no backtest)."""
+    from listingguard.registry import service as registry_service
+    from listingguard.registry.serving import artifact_store
+    from listingguard.release import promote as release
+
+    store, now = artifact_store(settings), datetime.now(UTC)
+    with session_scope(engine) as session:
+        row, _ = registry_service.register_model(
+            session, store=store, directory=model_dir, note="trained by the demo", actor="demo", now=now
+        )
+        event = release.promote(
+            session,
+            ref=row.version,
+            alias="production",
+            reason="the demo's first model",
+            actor=release.Actor("demo", "admin"),
+            settings=settings,
+            store=store,
+            now=now,
+        )
+    return str(event.to_bundle)

@@ -183,3 +183,24 @@ class LiveDeployment:
                 "; observing " + ", ".join(f"{a.role} {a.bundle_id}" for a in new.arms) if new.arms else "",
             )
         return True
+
+
+def open_deployment(settings: Settings, sessionmaker: Callable[[], Session]) -> LiveDeployment:
+    """What a process screens with: ``model_dir`` if one is configured (``--model DIR``: fixed, ad hoc),
+    otherwise what the registry's aliases name, followed from then on (rules-only defaults if nothing
+    was promoted yet)."""
+    if settings.model_dir is not None:
+        from listingguard.screening.loader import load_screener
+
+        return LiveDeployment.fixed(load_screener(settings))
+    return LiveDeployment.from_registry(settings, sessionmaker)
+
+
+def describe(deployment: Deployment) -> str:
+    """One line saying what screens: for the CLI's start-up messages."""
+    model = deployment.production.model_version or "no model (rules only)"
+    where = {"fixed": "given model directory", "registry": "production alias", "defaults": "nothing promoted yet"}
+    text = f"screening with {deployment.bundle_id}: {model} ({where.get(deployment.source, deployment.source)})"
+    if deployment.arms:
+        text += "; observing " + ", ".join(f"{a.role} {a.bundle_id}" for a in deployment.arms)
+    return text
