@@ -43,6 +43,7 @@ from listingguard.system import views as system_views
 from listingguard.users import service as users_service
 from listingguard.users import views as users_views
 from listingguard.users.deps import TokenCache
+from listingguard.web import registry_views as web_registry_views
 from listingguard.web import views as web_views
 from listingguard.web.auth import LoginRequired, secret_key
 
@@ -241,6 +242,7 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
     app.include_router(users_views.router)
     app.include_router(registry_views.router)
     app.include_router(web_views.router)
+    app.include_router(web_registry_views.router)
     app.mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "web" / "static")), name="static")
     app.add_middleware(
         SessionMiddleware,
