@@ -174,9 +174,7 @@ async def _checkpoint_wal_every(engine: Engine, seconds: float) -> None:
             log.warning("background WAL checkpoint failed (%s); SQLite will checkpoint on commit instead", exc)
 
 
-def _deployments(
-    settings: Settings, screener: Screener | None, sessionmaker: Callable[..., Session]
-) -> LiveDeployment:
+def _deployments(settings: Settings, screener: Screener | None, sessionmaker: Callable[..., Session]) -> LiveDeployment:
     """What this process screens with: a given screener or ``--model DIR`` (fixed), else the registry's aliases."""
     if screener is not None:
         return LiveDeployment.fixed(screener)

@@ -50,6 +50,18 @@ class Settings(BaseSettings):
             "(file://…, s3://… with s3fs installed). Defaults to `artifacts/` in `home`."
         ),
     )
+    gate_margin: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        description="Release gate: recall a candidate may lose on a topic (non-inferiority margin, recall points).",
+    )
+    gate_load_budget: float = Field(
+        default=0.10,
+        ge=0,
+        le=10,
+        description="Release gate: extra review load a candidate may create at its own thresholds (0.1 = +10%).",
+    )
     alias_poll_seconds: float = Field(
         default=2.0,
         gt=0,

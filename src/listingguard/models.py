@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from listingguard.audit import models as audit_models
 from listingguard.db import Base
+from listingguard.evaluation.backtest import models as backtest_models
 from listingguard.listings import models as listing_models
 from listingguard.registry import models as registry_models
 from listingguard.review import models as review_models
@@ -13,6 +14,7 @@ from listingguard.users import models as user_models
 __all__ = [
     "Base",
     "audit_models",
+    "backtest_models",
     "listing_models",
     "load_all_models",
     "registry_models",

@@ -1,20 +1,10 @@
-"""Registry fixtures: settings with no fixed model (serving follows the aliases) and model variants."""
+"""Registry test helpers: model variants (``registry_settings`` is in the top-level conftest)."""
 
 from __future__ import annotations
 
 import json
 import shutil
 from pathlib import Path
-
-import pytest
-
-from listingguard.config import Settings
-
-
-@pytest.fixture
-def registry_settings(tmp_path: Path, database_url: str) -> Settings:
-    """Settings whose servers follow the registry (no ``model_dir``), polling the aliases quickly."""
-    return Settings(home=tmp_path / "home", database_url=database_url, model_dir=None, alias_poll_seconds=0.1)
 
 
 def variant(trained_model: Path, target: Path, version: str) -> Path:

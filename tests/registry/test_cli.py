@@ -28,9 +28,21 @@ def test_models_lifecycle_from_the_command_line(tmp_path: Path, database_url: st
     first = _json(run("models", "promote", version, "--alias", "production", "--reason", "go", "--json", env=env))
     assert first["action"] == "first" and first["to_bundle"].startswith("bundle-")
     refused = run("models", "promote", second["version"], "--alias", "production", "--reason", "go", env=env)
-    assert refused.exit_code == 1 and "no release evidence" in refused.output and "Traceback" not in refused.output
+    assert refused.exit_code == 1 and "no backtest of" in refused.output and "Traceback" not in refused.output
     forced = _json(
-        run("models", "promote", "model-b", "-a", "production", "-r", "hotfix", "--override", "--json", env=env)
+        run(
+            "models",
+            "promote",
+            "model-b",
+            "-a",
+            "production",
+            "-r",
+            "hotfix",
+            "--override-reason",
+            "hotfix before the weekend",
+            "--json",
+            env=env,
+        )
     )
     assert forced["action"] == "override" and forced["actor"].startswith("cli")
     back = _json(run("models", "rollback", "--reason", "worse", "--json", env=env))

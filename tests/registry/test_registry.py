@@ -39,7 +39,7 @@ def _promote(
     alias: str,
     *,
     actor: release.Actor = ADMIN,
-    override: bool = False,
+    override: str | None = None,
     now: datetime = NOW,
 ) -> str:
     with session_scope(get_engine(settings.resolved_database_url)) as session:
@@ -52,7 +52,7 @@ def _promote(
             settings=settings,
             store=artifact_store(settings),
             now=now,
-            override=override,
+            override_reason=override,
         )
         assert event.to_bundle is not None
         return event.to_bundle
@@ -149,11 +149,11 @@ class TestReleaseGate:
         with pytest.raises(Forbidden, match="no release evidence"):
             _promote(registry_settings, second, "production")
         with pytest.raises(Forbidden, match="only an admin"):
-            _promote(registry_settings, second, "production", actor=LEAD, override=True)
+            _promote(registry_settings, second, "production", actor=LEAD, override="tests")
         with pytest.raises(Forbidden, match="may not move"):
             _promote(registry_settings, second, "candidate", actor=release.Actor("mo", "moderator"))
         b = _promote(registry_settings, second, "candidate", actor=LEAD)  # non-acting aliases need no evidence
-        b_again = _promote(registry_settings, b, "production", override=True, now=NOW + timedelta(hours=1))
+        b_again = _promote(registry_settings, b, "production", override="tests", now=NOW + timedelta(hours=1))
         assert b_again == b != a
         with session_scope(get_engine(registry_settings.resolved_database_url)) as session:
             moves = [(e.alias, e.action, e.to_bundle) for e in reversed(service.history(session))]
@@ -165,7 +165,7 @@ class TestReleaseGate:
         first, _ = _register(registry_settings, trained_model)
         second, _ = _register(registry_settings, variant(trained_model, tmp_path / "b", "model-second"))
         a = _promote(registry_settings, first, "production")
-        b = _promote(registry_settings, second, "production", override=True, now=NOW + timedelta(hours=2))
+        b = _promote(registry_settings, second, "production", override="tests", now=NOW + timedelta(hours=2))
         with session_scope(get_engine(registry_settings.resolved_database_url)) as session:
             event = release.rollback(
                 session, alias="production", reason="worse", actor=LEAD, now=NOW + timedelta(hours=3)

@@ -104,7 +104,7 @@ def test_the_server_switches_bundles_without_a_restart_and_without_failed_reques
         i = _wait_for(app_client, tokens, a, 10)
         r = app_client.post(
             "/v1/aliases/production",
-            json={"ref": second, "reason": "better", "override": True},
+            json={"ref": second, "reason": "better", "override_reason": "tests"},
             headers=_auth(tokens, "admin"),
         )
         assert r.status_code == 200, r.text

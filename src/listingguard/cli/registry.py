@@ -37,7 +37,7 @@ Actor = Annotated[str | None, typer.Option("--actor", help="Who is acting (recor
 AliasName = Annotated[str, typer.Option("--alias", "-a", help="production, candidate or shadow.")]
 
 
-def _actor(actor: str | None) -> str:
+def actor_name(actor: str | None) -> str:
     if actor:
         return actor
     try:
@@ -46,7 +46,7 @@ def _actor(actor: str | None) -> str:
         return "cli"
 
 
-def _when(value: str, option: str) -> datetime:
+def parse_moment(value: str, option: str) -> datetime:
     """An ISO date or date-time; naive values are UTC."""
     try:
         parsed = datetime.fromisoformat(value)
@@ -62,7 +62,7 @@ def _emit(obj: BaseModel | dict[str, Any]) -> None:
     console.print_json(json.dumps(data, ensure_ascii=False, default=str))
 
 
-def _open(database_url: str | None) -> tuple[Any, Any]:
+def open_registry(database_url: str | None) -> tuple[Any, Any]:
     from listingguard.db import get_engine, migrate
     from listingguard.registry.serving import artifact_store
 
@@ -92,10 +92,10 @@ def register(
     from listingguard.registry import service
     from listingguard.registry.schemas import model_out
 
-    _, (engine, store) = _open(database_url)
+    _, (engine, store) = open_registry(database_url)
     with session_scope(engine) as session:
         row, created = service.register_model(
-            session, store=store, directory=directory, note=note, actor=_actor(actor), now=datetime.now(UTC)
+            session, store=store, directory=directory, note=note, actor=actor_name(actor), now=datetime.now(UTC)
         )
         out = model_out(row)
     if as_json:
@@ -134,8 +134,8 @@ def bundle(
     from listingguard.registry.schemas import bundle_out
     from listingguard.release.promote import ensure_defaults
 
-    settings, (engine, store) = _open(database_url)
-    now, who = datetime.now(UTC), _actor(actor)
+    settings, (engine, store) = open_registry(database_url)
+    now, who = datetime.now(UTC), actor_name(actor)
     with session_scope(engine) as session:
         production = service.alias_bundle(session, name="production")
         if production is not None:
@@ -186,12 +186,12 @@ def list_models(
     flt = service.ModelFilter(
         topic=topic,
         author=author,
-        since=_when(since, "--since") if since else None,
-        until=_when(until, "--until") if until else None,
+        since=parse_moment(since, "--since") if since else None,
+        until=parse_moment(until, "--until") if until else None,
         never_served=never_served,
         limit=limit,
     )
-    _, (engine, _store) = _open(database_url)
+    _, (engine, _store) = open_registry(database_url)
     with session_scope(engine) as session:
         items = reports.list_models(session, flt=flt)
         aliases = reports.aliases(session)
@@ -237,7 +237,7 @@ def show(
     from listingguard.registry.models import ALIASES
     from listingguard.registry.schemas import bundle_out
 
-    _, (engine, _store) = _open(database_url)
+    _, (engine, _store) = open_registry(database_url)
     with session_scope(engine) as session:
         if ref.startswith("bundle-") or ref in ALIASES:
             row = (
@@ -296,23 +296,27 @@ def promote(
     ],
     alias: AliasName,
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why (recorded in the history and the audit log).")],
-    override: Annotated[
-        bool, typer.Option("--override", help="Release to production without evidence (recorded as an override).")
-    ] = False,
+    override_reason: Annotated[
+        str | None,
+        typer.Option(
+            "--override-reason", help="Release to production without evidence, saying why (recorded as an override)."
+        ),
+    ] = None,
     as_json: Json = False,
     actor: Actor = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Point an alias at a bundle. Running servers switch within a few seconds, without a restart.
 
-    Production takes only a bundle with release evidence: one that served production before, or the first
-    bundle of a fresh install; anything else needs --override, which is recorded as such.
+    Production takes only a bundle with release evidence: a passed backtest against the bundle in production,
+    one that served production before, or the first bundle of a fresh install; anything else needs
+    --override-reason, which is recorded as an override.
     """
     from listingguard.db import session_scope
     from listingguard.registry.schemas import event_out
     from listingguard.release import promote as release
 
-    settings, (engine, store) = _open(database_url)
+    settings, (engine, store) = open_registry(database_url)
     with session_scope(engine) as session:
         event = event_out(
             release.promote(
@@ -320,11 +324,11 @@ def promote(
                 ref=ref,
                 alias=alias,
                 reason=reason,
-                actor=release.Actor(_actor(actor), "admin"),
+                actor=release.Actor(actor_name(actor), "admin"),
                 settings=settings,
                 store=store,
                 now=datetime.now(UTC),
-                override=override,
+                override_reason=override_reason,
             )
         )
     _print_move(event, as_json)
@@ -344,11 +348,15 @@ def rollback(
     from listingguard.registry.schemas import event_out
     from listingguard.release import promote as release
 
-    _, (engine, _store) = _open(database_url)
+    _, (engine, _store) = open_registry(database_url)
     with session_scope(engine) as session:
         event = event_out(
             release.rollback(
-                session, alias=alias, reason=reason, actor=release.Actor(_actor(actor), "admin"), now=datetime.now(UTC)
+                session,
+                alias=alias,
+                reason=reason,
+                actor=release.Actor(actor_name(actor), "admin"),
+                now=datetime.now(UTC),
             )
         )
     _print_move(event, as_json)
@@ -377,7 +385,7 @@ def history(
     from listingguard.registry import service
     from listingguard.registry.schemas import event_out
 
-    _, (engine, _store) = _open(database_url)
+    _, (engine, _store) = open_registry(database_url)
     with session_scope(engine) as session:
         events = [event_out(e) for e in service.history(session, alias=alias, limit=limit)]
     if as_json:
@@ -405,8 +413,8 @@ def served(
     from listingguard.db import session_scope
     from listingguard.registry import reports
 
-    moment = _when(at, "--at")
-    _, (engine, _store) = _open(database_url)
+    moment = parse_moment(at, "--at")
+    _, (engine, _store) = open_registry(database_url)
     with session_scope(engine) as session:
         out = reports.served(session, at=moment, alias=alias)
     if as_json:

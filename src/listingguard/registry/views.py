@@ -111,7 +111,7 @@ class PromoteIn(BaseModel):
 
     ref: Annotated[str, StringConstraints(min_length=1, max_length=80)]
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-    override: bool = False
+    override_reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
 
 
 class RollbackIn(BaseModel):
@@ -140,7 +140,7 @@ def promote(name: str, body: PromoteIn, db_session: DbSession, user: Releaser, s
         settings=settings,
         store=artifact_store(settings),
         now=datetime.now(UTC),
-        override=body.override,
+        override_reason=body.override_reason,
     )
     return event_out(event)
 

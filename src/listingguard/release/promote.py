@@ -4,10 +4,12 @@ Who may move what:
 
 - ``candidate`` and ``shadow`` point at anything registered: they never act, so moving them needs a reason
   but no evidence;
-- ``production`` needs evidence for the bundle: that it served production before (a roll-back or
-  roll-forward to a known bundle), or, on a fresh install, that nothing ever served (the first production,
-  recorded as such); anything else is refused unless an **admin** overrides with a reason. An override is
-  recorded as ``override`` in the alias history and the audit log, so it is visible forever.
+- ``production`` needs evidence for the bundle: a passed backtest of it against the bundle in production
+  now (``evaluation.backtest``), or that it served production before (a roll-back or roll-forward to a
+  known bundle), or, on a fresh install, that nothing ever served (the first production, recorded as
+  such); anything else is refused, naming what is missing, unless an **admin** overrides with a reason.
+  An override is recorded as ``override`` in the alias history and the audit log, so it is visible
+  forever.
 
 A reference may be a bundle id, an alias name, or a model version; a model version means that model with
 the rule set and policy in force (production's, or the configured defaults on a fresh install), registered
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from listingguard.config import Settings
 from listingguard.errors import Forbidden, Invalid, NotFound
+from listingguard.evaluation.backtest import report as backtest_report
 from listingguard.registry import service
 from listingguard.registry.models import ALIASES, AliasEvent, Bundle
 from listingguard.registry.store import ArtifactStore
@@ -92,13 +95,19 @@ def served_production_before(db_session: Session, *, bundle_id: str) -> bool:
     return found is not None
 
 
-def production_evidence(db_session: Session, *, bundle: Bundle) -> dict[str, Any] | None:
-    """The evidence that lets ``bundle`` into production without an override, or None if there is none."""
+def production_evidence(
+    db_session: Session, *, bundle: Bundle, settings: Settings
+) -> tuple[dict[str, Any] | None, str]:
+    """The evidence that lets ``bundle`` into production without an override, or None and what is missing."""
     if not service.ever_set(db_session, name="production"):
-        return {"kind": "first", "note": "nothing served production before: the first production bundle"}
+        return {"kind": "first", "note": "nothing served production before: the first production bundle"}, ""
     if served_production_before(db_session, bundle_id=bundle.id):
-        return {"kind": "served_before", "note": "this bundle served production before"}
-    return None
+        return {"kind": "served_before", "note": "this bundle served production before"}, ""
+    current = service.alias_bundle(db_session, name="production")
+    gate = backtest_report.GateConfig(margin=settings.gate_margin, load_budget=settings.gate_load_budget)
+    return backtest_report.evidence_for(
+        db_session, candidate=bundle.id, production=current.id if current else None, gate=gate
+    )
 
 
 def promote(
@@ -111,7 +120,7 @@ def promote(
     settings: Settings,
     store: ArtifactStore,
     now: datetime,
-    override: bool = False,
+    override_reason: str | None = None,
 ) -> AliasEvent:
     """Point ``alias`` at the bundle ``ref`` names, if the actor may and the evidence allows it."""
     if alias not in ALIASES:
@@ -127,17 +136,17 @@ def promote(
     action = "promote"
     evidence: dict[str, Any] | None = None
     if alias == "production":
-        evidence = production_evidence(db_session, bundle=bundle)
+        evidence, missing = production_evidence(db_session, bundle=bundle, settings=settings)
         if evidence is None:
-            if not override:
+            if not override_reason or not override_reason.strip():
                 raise Forbidden(
-                    f"no release evidence for {bundle.id}: production takes a bundle that served production "
-                    "before, or the first bundle of a fresh install. A new bundle needs an admin's "
-                    "--override with a reason (recorded as an override in the history and the audit log)."
+                    f"no release evidence for {bundle.id}: {missing}. An admin may release it anyway with "
+                    "--override-reason TEXT (recorded as an override in the history and the audit log)."
                 )
             if actor.role not in OVERRIDING_ROLES:
                 raise Forbidden("only an admin may override the release gate")
-            action, evidence = "override", {"kind": "override", "note": "released without evidence by an admin"}
+            action = "override"
+            evidence = {"kind": "override", "override_reason": override_reason, "missing": missing}
         elif evidence["kind"] == "first":
             action = "first"
     return service.move_alias(
