@@ -217,3 +217,51 @@ def test_bad_backtests_are_refused_with_what_to_do(registry_settings: Settings, 
     )
     with pytest.raises(Invalid, match="--to must be after"):
         service.start(engine, request=backwards, loader=loader, actor="t", now=now)
+
+
+def _web_login(client: Any, username: str) -> None:
+    import re
+
+    page = client.get("/login")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    r = client.post(
+        "/login",
+        data={"username": username, "password": "correct horse battery", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+
+
+def test_the_backtest_page_shows_the_verdict_and_the_tasks_behind_it(
+    registry_settings: Settings, window: dict[str, Any], database_url: str
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from listingguard.app import create_app
+    from tests.conftest import make_user
+
+    engine = get_engine(registry_settings.resolved_database_url)
+    backtest_id, _ = service.start(
+        engine,
+        request=_request(window),
+        loader=BundleLoader(artifact_store(registry_settings)),
+        actor="lee",
+        now=datetime.now(UTC),
+    )
+    make_user(database_url, "lead1", "lead")
+    make_user(database_url, "mod1", "moderator")
+    with TestClient(create_app(registry_settings)) as client:
+        _web_login(client, "mod1")
+        assert client.get(f"/backtests/{backtest_id}").status_code == 403  # moderators label blind
+    with TestClient(create_app(registry_settings)) as client:
+        _web_login(client, "lead1")
+        page = client.get(f"/backtests/{backtest_id}")
+        assert page.status_code == 200 and "not passed" in page.text and "not decided yet" in page.text
+        assert f"/backtests/{backtest_id}/tasks?stratum=disagree" in page.text
+        plot = client.get(f"/backtests/{backtest_id}/delta_recall.png")
+        assert plot.status_code == 200 and plot.headers["content-type"] == "image/png"
+        tasks = client.get(f"/backtests/{backtest_id}/tasks?stratum=disagree")
+        assert tasks.status_code == 200 and "disagree" in tasks.text
+        assert client.get(f"/backtests/{backtest_id}/tasks?stratum=nope").status_code == 422
+        assert client.get("/backtests/99999").status_code == 404
+        assert f'href="/backtests/{backtest_id}"' in client.get("/backtests").text

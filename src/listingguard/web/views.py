@@ -27,7 +27,9 @@ from listingguard.users import service as users_service
 from listingguard.web.auth import CsrfChecked, WebReviewer, csrf_token
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(PACKAGE_DIR / "web" / "templates"))
+templates = Jinja2Templates(  # the backtest report body is shared with the report file it also writes
+    directory=[str(PACKAGE_DIR / "web" / "templates"), str(PACKAGE_DIR / "evaluation" / "backtest" / "templates")]
+)
 
 AGES: list[tuple[str, str]] = [
     ("", "any age"),
