@@ -265,3 +265,40 @@ def test_the_backtest_page_shows_the_verdict_and_the_tasks_behind_it(
         assert client.get(f"/backtests/{backtest_id}/tasks?stratum=nope").status_code == 422
         assert client.get("/backtests/99999").status_code == 404
         assert f'href="/backtests/{backtest_id}"' in client.get("/backtests").text
+
+
+def test_backtest_commands_with_json(
+    registry_settings: Settings, window: dict[str, Any], database_url: str, tmp_path: Path
+) -> None:
+    from tests.cli.test_cli import run
+
+    env = {"LISTINGGUARD_HOME": str(registry_settings.home), "LISTINGGUARD_DATABASE_URL": database_url}
+    args = [
+        "--candidate",
+        window["candidate"].id,
+        "--from",
+        window["start"].isoformat(),
+        "--to",
+        window["end"].isoformat(),
+    ]
+    started = run("backtest", "start", *args, "--label-budget", "30", "--exploration", "30", "--json", env=env)
+    assert started.exit_code == 0, started.output
+    first = json.loads(started.stdout)
+    assert first["created"] is True and first["tasks"] > 0 and first["listings"] == 1500
+    again = json.loads(run("backtest", "start", *args, "--json", env=env).stdout)
+    assert (again["id"], again["created"], again["tasks"]) == (first["id"], False, first["tasks"])
+    status = json.loads(run("backtest", "status", str(first["id"]), "--json", env=env).output)
+    assert status["decided"] == 0 and status["id"] == first["id"]
+    listed = json.loads(run("backtest", "list", "--json", env=env).output)
+    assert [b["id"] for b in listed["items"]] == [first["id"]]
+    out = tmp_path / "r"
+    reported = run("backtest", "report", str(first["id"]), "--out", str(out), "--json", env=env)
+    assert reported.exit_code == 0, reported.output
+    body = json.loads(reported.stdout)
+    assert body["gate"]["passed"] is False and (out / "report.html").is_file()
+    text = run("backtest", "report", str(first["id"]), env=env)
+    assert text.exit_code == 0 and "not passed" in text.output
+    missing = run("backtest", "status", "999", env=env)
+    assert missing.exit_code == 1 and "backtest list" in missing.output
+    bad = run("backtest", "start", "--candidate", "model-nope", "--from", "2026-01-01", "--to", "2026-01-02", env=env)
+    assert bad.exit_code == 1 and "models list" in bad.output
