@@ -17,7 +17,8 @@ import numpy as np
 from scipy import stats
 
 from listingguard.evaluation.backtest import design
-from listingguard.evaluation.backtest.estimators import estimate_topic
+from listingguard.evaluation.backtest.estimators import TopicEstimates, estimate_topic, lower_bound
+from listingguard.evaluation.backtest.report import GateConfig, judge
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,17 +82,28 @@ def synthetic_window(
 
 def backtest_once(
     window: Window, rng: np.random.Generator, *, label_budget: int, exploration: int, level: float = 0.95
-) -> dict[str, dict[str, float | None]]:
+) -> TopicEstimates:
     """Run the product's design and estimators on a window: strata, sample, labels, intervals."""
     top = np.maximum(window.production_score, window.candidate_score)
-    strata = design.assign_strata(
-        window.production[:, None], [window.candidate[:, None]], window.decided, top
-    )
+    strata = design.assign_strata(window.production[:, None], [window.candidate[:, None]], window.decided, top)
     the_plan = design.plan(strata, top, label_budget=label_budget, exploration=exploration)
     sampled = design.draw(strata, the_plan, rng)
     labels = np.where(window.decided | sampled, window.truth, -1).astype(np.int8)
     sets = design.topic_sets(window.production, window.candidate, strata, labels, top)
-    return estimate_topic(sets, rng=rng, n_draws=2000, level=level).to_dict()
+    return estimate_topic(sets, rng=rng, n_draws=2000, level=level)
+
+
+def gate_once(estimates: TopicEstimates, *, margin: float = 0.02, alpha: float = 0.05) -> bool:
+    """The product's gate on one topic at matched volume (the load condition does not apply here)."""
+    draws = estimates.draws["delta_recall"]
+    finite = draws[np.isfinite(draws)]
+    per_topic = {"t": {"delta_recall": estimates.intervals["delta_recall"].to_dict()}}
+    lcbs = {"t": lower_bound(draws, alpha=alpha)}
+    superiority = {"t": float((finite <= 0).mean()) if len(finite) else 1.0}
+    verdict = judge(
+        per_topic, lcbs, superiority, {"change": 0.0}, {"tasks": 0, "decided": 0}, GateConfig(margin=margin)
+    )
+    return bool(verdict["passed"])
 
 
 def srs_once(window: Window, rng: np.random.Generator, *, labels: int) -> tuple[float, float]:

@@ -20,7 +20,7 @@ def test_intervals_cover_the_truth_in_repeated_backtests(miscalibration: float) 
     hits = {"delta_recall": 0, "recall_candidate": 0, "recall_production": 0, "delta_caught": 0}
     for _ in range(runs):
         window = synthetic_window(rng, n=30_000, miscalibration=miscalibration)
-        estimates = backtest_once(window, rng, label_budget=120, exploration=150)
+        estimates = backtest_once(window, rng, label_budget=120, exploration=150).to_dict()
         truth = window.true_values()
         for name in hits:
             iv = estimates[name]
