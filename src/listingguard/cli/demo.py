@@ -250,7 +250,7 @@ def _release_loop(
     learned = [
         (record, weight)
         for record, weight in zip(feedback.records, feedback.weights, strict=True)
-        if _utc(datetime.fromisoformat(str(record["created_at"]))) < cut
+        if datetime.fromisoformat(str(record["created_at"])) < cut
     ]
     records = train_records + [record for record, _ in learned]
     weights = [1.0] * len(train_records) + [weight for _, weight in learned]
@@ -332,8 +332,3 @@ def _release_loop(
     except Forbidden as exc:
         console.print(f"[bold yellow]not promoted[/]: {exc.message}")
     return out
-
-
-def _utc(moment: datetime) -> datetime:
-    """Stored times come back without a zone from SQLite; they are UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
