@@ -16,6 +16,7 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
@@ -24,6 +25,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from listingguard import __version__
@@ -82,6 +84,23 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     first = detail[0] if detail else {"loc": [], "msg": "invalid request"}
     where = ".".join(str(p) for p in first["loc"])
     return error_response(422, f"{where}: {first['msg']}", detail)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404 (no such route) and 405 (wrong method), in the project's shape on the API."""
+    assert isinstance(exc, StarletteHTTPException)
+    if not _is_api(request):
+        return await http_exception_handler(request, exc)
+    messages = {
+        404: f"no such endpoint: {request.url.path}; see /docs for the API",
+        405: f"{request.method} is not allowed on {request.url.path}; see /docs for the methods it takes",
+    }
+    message = messages.get(exc.status_code, str(exc.detail))
+    return JSONResponse(
+        status_code=exc.status_code,
+        content={"error": message, "detail": []},
+        headers=getattr(exc, "headers", None),
+    )
 
 
 async def _database_error(request: Request, exc: Exception) -> Response:
@@ -210,6 +229,7 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
     )
     app.add_exception_handler(LGError, _lg_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
     app.include_router(system_views.router)

@@ -18,6 +18,8 @@ from pydantic import (
     field_validator,
 )
 
+from listingguard.inputs import Text, json_problem
+
 MAX_TITLE = 300
 MAX_DESCRIPTION = 20_000
 MAX_PRICE = 1_000_000_000
@@ -36,19 +38,6 @@ class Condition(StrEnum):
     poor = "poor"
 
 
-def _clean_text(value: str) -> str:
-    """Refuse text that cannot be stored or displayed faithfully (broken Unicode, NUL bytes)."""
-    if "\x00" in value:
-        raise ValueError("contains a NUL character; remove it")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(
-            f"contains broken Unicode (an unpaired surrogate at character {exc.start}); send valid UTF-8"
-        ) from None
-    return value
-
-
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must contain more than whitespace")
@@ -63,7 +52,6 @@ def _topic_name(value: str) -> str:
     return value
 
 
-Text = Annotated[str, Field(strict=True), AfterValidator(_clean_text)]
 Identifier = Annotated[
     str,
     Field(strict=True),
@@ -132,7 +120,13 @@ class ListingIn(ListingContent):
     @field_validator("meta")
     @classmethod
     def _small_meta(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and len(json.dumps(value, ensure_ascii=False, default=str)) > MAX_META_BYTES:
+        """At most 8 KiB, nested at most ``inputs.MAX_JSON_DEPTH`` deep, finite numbers and storable text only."""
+        if value is None:
+            return None
+        problem = json_problem(value)
+        if problem:
+            raise ValueError(problem)
+        if len(json.dumps(value, ensure_ascii=False, default=str)) > MAX_META_BYTES:
             raise ValueError(f"is larger than {MAX_META_BYTES} bytes; keep provenance short")
         return value
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from listingguard.inputs import Minutes, Text
 from listingguard.listings.schemas import TopicName
 
 
@@ -15,10 +16,10 @@ class ClaimIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kinds: list[Annotated[str, StringConstraints(pattern=r"^(enforcement|evaluation|exploration)$")]] = []
+    kinds: list[Annotated[Text, StringConstraints(pattern=r"^(enforcement|evaluation|exploration)$")]] = []
     topic: TopicName | None = None
-    older_than_minutes: int | None = Field(default=None, ge=0, le=525600)
-    newer_than_minutes: int | None = Field(default=None, ge=0, le=525600)
+    older_than_minutes: Minutes | None = None
+    newer_than_minutes: Minutes | None = None
 
 
 class DecisionIn(BaseModel):
@@ -26,9 +27,9 @@ class DecisionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    claim_token: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+    claim_token: Annotated[Text, StringConstraints(min_length=1, max_length=36)]
     topics: list[TopicName] = Field(default=[], max_length=16)
-    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    note: Annotated[Text, StringConstraints(max_length=2000)] | None = None
 
 
 class ReleaseIn(BaseModel):
@@ -36,7 +37,7 @@ class ReleaseIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    claim_token: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+    claim_token: Annotated[Text, StringConstraints(min_length=1, max_length=36)]
 
 
 class EvaluationTasksIn(BaseModel):
@@ -44,10 +45,10 @@ class EvaluationTasksIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    listing_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] = Field(
+    listing_ids: list[Annotated[Text, StringConstraints(min_length=1, max_length=128)]] = Field(
         min_length=1, max_length=10000
     )
-    source: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    source: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 
 
 class AppealIn(BaseModel):
@@ -55,8 +56,8 @@ class AppealIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    listing_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    message: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    listing_id: Annotated[Text, StringConstraints(min_length=1, max_length=128)]
+    message: Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
 
 
 class DecisionRead(BaseModel):

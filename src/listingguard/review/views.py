@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import StringConstraints
 
 from listingguard.audit import service as audit_service
 from listingguard.deps import AppSettings, CurrentScreener, DbSession
+from listingguard.inputs import DbId, Minutes, Text
 from listingguard.review import service
 from listingguard.review.display import task_view
 from listingguard.review.schemas import (
@@ -19,10 +21,13 @@ from listingguard.review.schemas import (
     EvaluationTasksIn,
     ReleaseIn,
 )
+from listingguard.routing import APIRoute
 from listingguard.users.deps import require
 from listingguard.users.models import User
 
-router = APIRouter(prefix="/v1", tags=["review"])
+router = APIRouter(prefix="/v1", tags=["review"], route_class=APIRoute)
+
+TaskId = Annotated[DbId, Path(description="a task id, from claim or the queue")]
 
 Reviewer = Annotated[User, Depends(require("review:work"))]
 Lead = Annotated[User, Depends(require("review:manage"))]
@@ -54,7 +59,7 @@ def claim(
 
 @router.post("/review/tasks/{task_id}/decision", summary="Decide a claimed task", response_model=DecisionRead)
 def decide(
-    task_id: int, decision_in: DecisionIn, db_session: DbSession, user: Reviewer, screener: CurrentScreener
+    task_id: TaskId, decision_in: DecisionIn, db_session: DbSession, user: Reviewer, screener: CurrentScreener
 ) -> Any:
     """Record the verdict; repeating the same submit returns the same decision."""
     return service.decide(
@@ -71,7 +76,7 @@ def decide(
 
 
 @router.post("/review/tasks/{task_id}/release", summary="Give a claimed task back (skip)", status_code=204)
-def release(task_id: int, release_in: ReleaseIn, db_session: DbSession, user: Reviewer) -> Response:
+def release(task_id: TaskId, release_in: ReleaseIn, db_session: DbSession, user: Reviewer) -> Response:
     """Return the task to the queue."""
     service.release(db_session, task_id=task_id, reviewer=user, claim_token=release_in.claim_token, now=_now())
     return Response(status_code=204)
@@ -82,10 +87,10 @@ def queue(
     db_session: DbSession,
     user: Reviewer,
     screener: CurrentScreener,
-    kind: Annotated[list[str] | None, Query()] = None,
-    topic: str | None = None,
-    older_than_minutes: int | None = None,
-    newer_than_minutes: int | None = None,
+    kind: Annotated[list[Annotated[Text, StringConstraints(max_length=32)]] | None, Query()] = None,
+    topic: Annotated[Text | None, Query(max_length=64)] = None,
+    older_than_minutes: Minutes | None = None,
+    newer_than_minutes: Minutes | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """What the caller would get, most urgent first."""
@@ -136,8 +141,8 @@ def appeal(body: AppealIn, db_session: DbSession, user: Appealer) -> dict[str, A
 def audit(
     db_session: DbSession,
     user: Lead,
-    entity: str | None = None,
-    entity_id: str | None = None,
+    entity: Annotated[Text | None, Query(max_length=64)] = None,
+    entity_id: Annotated[Text | None, Query(max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     """Who changed what, when, before and after."""

@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from listingguard.deps import DbSession
 from listingguard.errors import NotFound
+from listingguard.inputs import Text
+from listingguard.routing import APIRoute
 from listingguard.users import service
 from listingguard.users.deps import require
 from listingguard.users.models import User
 
-router = APIRouter(prefix="/v1/users", tags=["users"])
+router = APIRouter(prefix="/v1/users", tags=["users"], route_class=APIRoute)
 
 Admin = Annotated[User, Depends(require("users:manage"))]
 
@@ -24,9 +26,9 @@ class UserIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    username: Annotated[str, StringConstraints(min_length=2, max_length=64)]
-    role: str
-    password: Annotated[str, StringConstraints(max_length=256)] | None = None
+    username: Annotated[Text, StringConstraints(min_length=2, max_length=64)]
+    role: Annotated[Text, StringConstraints(max_length=32)]
+    password: Annotated[Text, StringConstraints(max_length=256)] | None = None
 
 
 class TokenIn(BaseModel):
@@ -34,7 +36,7 @@ class TokenIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 
 
 @router.get("", summary="All accounts")
@@ -61,7 +63,9 @@ def create_user(user_in: UserIn, db_session: DbSession, admin: Admin) -> dict[st
 
 
 @router.post("/{username}/tokens", summary="Create an API token (shown once)", status_code=201)
-def create_token(username: str, token_in: TokenIn, db_session: DbSession, admin: Admin) -> dict[str, str]:
+def create_token(
+    username: Annotated[Text, Path(max_length=64)], token_in: TokenIn, db_session: DbSession, admin: Admin
+) -> dict[str, str]:
     """The token is returned once and stored only as a hash."""
     user = service.get_by_username(db_session, username=username)
     if user is None:
