@@ -231,6 +231,10 @@ def migrate(url: str, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        if connection.dialect.name == "postgresql":
+            # Fresh statistics for the planner: a database restored or bulk-loaded and then migrated has
+            # none until autovacuum comes round, and plans made without them can be far off.
+            connection.exec_driver_sql("ANALYZE")
 
 
 def current_revision(url: str) -> str | None:
