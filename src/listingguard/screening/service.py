@@ -88,7 +88,7 @@ def record_moderation(
     return row
 
 
-def latest_action_statement(revision_id: int) -> Select[tuple[Action]]:
+def latest_action_statement(revision_id: int) -> Select[Action]:
     """The query behind :func:`latest_action`; the index ``(revision_id, id)`` serves it in one step."""
     return select(Action).where(Action.revision_id == revision_id).order_by(Action.id.desc()).limit(1)
 
