@@ -201,7 +201,7 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = get_engine(settings.resolved_database_url)
+        engine = get_engine(settings.resolved_database_url, "http")  # short, bounded waits (db.HTTP_WAITS)
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = session_factory(engine)
@@ -213,6 +213,7 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
         )
         app.state.finish_limiter = anyio.CapacityLimiter(POOL_CONNECTIONS)  # see deps._finish
         app.state.token_cache = TokenCache()  # verified API tokens, for a few seconds (users.deps)
+        app.state.health_probe = system_views.HealthProbe(engine)
         if serving:
             _settle(app.state.screener, engine, app.state.sessionmaker)
         async with anyio.create_task_group() as background:
@@ -220,6 +221,9 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
                 background.start_soon(_checkpoint_wal_every, engine, WAL_CHECKPOINT_SECONDS)
             yield
             background.cancel_scope.cancel()
+        app.state.health_probe.close()
+        if engine.dialect.name != "sqlite":
+            engine.dispose()  # give the pooled connections back to the server
 
     app = FastAPI(
         title="listingguard",
