@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from pydantic import TypeAdapter
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -225,7 +226,7 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
         if engine.dialect.name != "sqlite":
             engine.dispose()  # give the pooled connections back to the server
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from assets shipped in the wheel: they work without internet
         title="listingguard",
         version=__version__,
         description="Content moderation for second-hand marketplaces: rules, one ML detector per topic, human review.",

@@ -7,7 +7,7 @@ import json
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -151,3 +151,71 @@ class ListingRead(BaseModel):
     created_at: datetime
     received_at: datetime
     labels: list[str] | None
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+"""A timestamp as the API shows it: always with its zone (SQLite hands stored UTC times back without one)."""
+
+
+class ScreeningVersions(BaseModel):
+    """The model, rule-set and policy versions behind an action."""
+
+    model: str | None
+    rules: str | None
+    policy: str | None
+
+
+class ActionRecord(BaseModel):
+    """The action taken on a listing revision, with every reason (``action`` is null if none is stored)."""
+
+    id: str
+    action: str | None
+    topics: list[str] = []
+    scores: dict[str, float] = {}
+    rules: list[str] = []
+    rule_hits: list[dict[str, Any]] = []
+    reasons: list[str] = []
+    priority: float = 0.0
+    explanations: dict[str, list[dict[str, Any]]] = {}
+    versions: ScreeningVersions | None = None
+
+
+class ListingResult(ActionRecord):
+    """The answer for one submitted listing: its action, and whether it was new, changed or a re-send."""
+
+    status: Literal["created", "revised", "unchanged"]
+    revision: int
+
+
+class ListingResults(BaseModel):
+    """The answer for a batch: one result per listing, in the order sent."""
+
+    results: list[ListingResult]
+
+
+class StoredListing(BaseModel):
+    """A stored revision in the interchange format, as the API shows it."""
+
+    id: str
+    revision: int
+    title: str
+    description: str
+    price: float
+    currency: str
+    category: str
+    brand: str | None
+    condition: str | None
+    seller_id: str
+    image_refs: list[str]
+    created_at: UTCDatetime
+
+
+class ListingWithAction(BaseModel):
+    """The current revision of a listing and the latest action on it."""
+
+    listing: StoredListing
+    action: ActionRecord | None

@@ -13,7 +13,7 @@ from listingguard.deps import AppSettings, CurrentScreener, DbSession
 from listingguard.errors import Invalid, TooLarge
 from listingguard.listings import service
 from listingguard.listings.io import check_topics, validation_errors
-from listingguard.listings.schemas import ListingIn
+from listingguard.listings.schemas import ListingIn, ListingResult, ListingResults, ListingWithAction
 from listingguard.routing import APIRoute
 from listingguard.screening import service as screening_service
 from listingguard.users.deps import require
@@ -105,6 +105,7 @@ def parse_listings(payload: Any, *, max_batch: int, known_topics: list[str]) -> 
     "",
     summary="Submit one listing or a batch and get the action for each",
     openapi_extra=_BODY_DOC,
+    response_model=ListingResult | ListingResults,
     responses={413: {"description": "Body too large"}, 422: {"description": "Invalid listing"}},
 )
 async def create_listings(request: Request, screener: CurrentScreener, settings: AppSettings, user: Writer) -> Any:
@@ -121,10 +122,13 @@ async def create_listings(request: Request, screener: CurrentScreener, settings:
     return JSONResponse(records[0] if single else {"results": records})
 
 
-@router.get("/{listing_id}", summary="The latest revision of a listing and its latest action")
-def get_listing(
-    listing_id: Annotated[inputs.Text, Path(max_length=128)], db_session: DbSession, user: Reader
-) -> dict[str, Any]:
+@router.get(
+    "/{listing_id}",
+    summary="The latest revision of a listing and its latest action",
+    response_model=ListingWithAction,
+    responses={404: {"description": "No such listing"}},
+)
+def get_listing(listing_id: Annotated[inputs.Text, Path(max_length=128)], db_session: DbSession, user: Reader) -> Any:
     """Look up a listing by the marketplace's id."""
     revision = service.get_current_revision_or_raise(db_session, listing_id=listing_id)
     action = screening_service.latest_action(db_session, revision_id=revision.id)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from listingguard.inputs import Minutes, Text
-from listingguard.listings.schemas import TopicName
+from listingguard.listings.schemas import StoredListing, TopicName, UTCDatetime
 
 
 class ClaimIn(BaseModel):
@@ -75,7 +74,7 @@ class DecisionRead(BaseModel):
     kind: str
     purpose: str
     inclusion_probability: float
-    created_at: datetime
+    created_at: UTCDatetime
 
 
 class TaskRead(BaseModel):
@@ -89,8 +88,55 @@ class TaskRead(BaseModel):
     listing_id: str
     revision: int
     claim_token: str | None = None
-    lease_expires_at: datetime | None = None
-    created_at: datetime
+    lease_expires_at: UTCDatetime | None = None
+    created_at: UTCDatetime
     message: str | None = None
-    listing: dict[str, Any]
+    listing: StoredListing
+    price_context: dict[str, Any] | None = None
     signals: dict[str, Any] | None = None
+
+
+class QueueItem(BaseModel):
+    """A claimable task in hand-out order (evaluation tasks show no suspected topics: they are blind)."""
+
+    id: int
+    kind: str
+    purpose: str
+    listing_id: str
+    topics: list[str]
+    priority: float
+    created_at: UTCDatetime
+
+
+class ReviewStats(BaseModel):
+    """Backlog by kind and topic, decisions per hour over the last 24 h, agreement per topic."""
+
+    backlog: dict[str, Any]
+    decisions_per_hour: list[dict[str, Any]]
+    decisions_total: int
+    agreement: dict[str, Any]
+
+
+class TaskIds(BaseModel):
+    """The tasks created, in the order of the listing ids given."""
+
+    task_ids: list[int]
+
+
+class AppealCreated(BaseModel):
+    """The review task an appeal created."""
+
+    task_id: int
+
+
+class AuditEntryRead(BaseModel):
+    """One audit-log entry: who changed what, when, before and after."""
+
+    id: int
+    at: UTCDatetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None

@@ -77,10 +77,26 @@ async def health(request: Request) -> Health:
 
 # `async def` where a view does no I/O: a plain `def` is run in a worker thread, and each crossing to a
 # thread and back costs 0.1-0.2 ms of CPU, several times what these views do.
-@router.get("/v1/versions", summary="Versions of the code, model, rule set and policy in use")
-async def versions(
-    screener: CurrentScreener, user: Annotated[User, Depends(require("listings:read"))]
-) -> dict[str, Any]:
+class Versions(BaseModel):
+    """What is screening listings right now."""
+
+    listingguard: str
+    model: str | None
+    model_topics: list[str]
+    rules: str
+    policy: str
+    policy_name: str
+    topics: list[str]
+
+
+class Pong(BaseModel):
+    """The answer of the latency baseline."""
+
+    pong: Literal["ok"]
+
+
+@router.get("/v1/versions", summary="Versions of the code, model, rule set and policy in use", response_model=Versions)
+async def versions(screener: CurrentScreener, user: Annotated[User, Depends(require("listings:read"))]) -> Any:
     """What is screening listings right now."""
     return {
         "listingguard": __version__,
@@ -93,7 +109,7 @@ async def versions(
     }
 
 
-@router.get("/v1/ping", summary="Check a token (any role); the baseline for latency benchmarks")
+@router.get("/v1/ping", summary="Check a token (any role); the baseline for latency benchmarks", response_model=Pong)
 async def ping(user: Annotated[User, Depends(authenticated())]) -> dict[str, str]:
     """Returns at once for any valid token, like every `/v1` route needs one; measures the server's overhead."""
     return {"pong": "ok"}

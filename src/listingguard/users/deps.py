@@ -12,9 +12,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Annotated
 
 import anyio
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
 from listingguard.errors import Forbidden, Unauthorized
@@ -117,6 +119,13 @@ def _look_up(sessionmaker: Callable[[], Session], token: str) -> User:
 
 REQUEST_USER_KEY = "listingguard.user"
 
+BEARER = HTTPBearer(
+    auto_error=False,  # the check below refuses with the project's own message
+    scheme_name="APIToken",
+    description="An API token: `Authorization: Bearer lg_…` (create one with `listingguard users token`).",
+)
+"""Declares the bearer-token scheme in /openapi.json, so that /docs can send a token."""
+
 
 def require(permission: str) -> Callable[..., Awaitable[User]]:
     """A dependency that authenticates the caller and checks ``permission``.
@@ -127,7 +136,7 @@ def require(permission: str) -> Callable[..., Awaitable[User]]:
     """
     roles = PERMISSIONS[permission]
 
-    async def check(request: Request) -> User:
+    async def check(request: Request, _declared: Annotated[object, Security(BEARER)] = None) -> User:
         # async on purpose: with the token cache most calls never leave the event loop; a plain function
         # would be sent to the thread pool, one more hand-over of the GIL per request.
         user: User | None = request.scope.get(REQUEST_USER_KEY)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from listingguard.deps import DbSession
 from listingguard.errors import NotFound
 from listingguard.inputs import Text
+from listingguard.listings.schemas import UTCDatetime
 from listingguard.routing import APIRoute
 from listingguard.users import service
 from listingguard.users.deps import require
@@ -31,6 +32,28 @@ class UserIn(BaseModel):
     password: Annotated[Text, StringConstraints(max_length=256)] | None = None
 
 
+class UserRead(BaseModel):
+    """An account as admins see it."""
+
+    username: str
+    role: str
+    active: bool
+    created_at: UTCDatetime
+
+
+class UserCreated(BaseModel):
+    """The account created."""
+
+    username: str
+    role: str
+
+
+class TokenCreated(BaseModel):
+    """A new API token: shown this once, stored only as a hash."""
+
+    token: str
+
+
 class TokenIn(BaseModel):
     """A new API token for an account."""
 
@@ -39,8 +62,8 @@ class TokenIn(BaseModel):
     name: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 
 
-@router.get("", summary="All accounts")
-def list_users(db_session: DbSession, admin: Admin) -> list[dict[str, Any]]:
+@router.get("", summary="All accounts", response_model=list[UserRead])
+def list_users(db_session: DbSession, admin: Admin) -> Any:
     """Name, role and status of every account."""
     return [
         {"username": u.username, "role": u.role, "active": u.active, "created_at": u.created_at}
@@ -48,8 +71,14 @@ def list_users(db_session: DbSession, admin: Admin) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("", summary="Create an account", status_code=201)
-def create_user(user_in: UserIn, db_session: DbSession, admin: Admin) -> dict[str, Any]:
+@router.post(
+    "",
+    summary="Create an account",
+    status_code=201,
+    response_model=UserCreated,
+    responses={409: {"description": "The name is taken"}},
+)
+def create_user(user_in: UserIn, db_session: DbSession, admin: Admin) -> Any:
     """Create a moderator, lead, admin or service account."""
     user = service.create(
         db_session,
@@ -62,7 +91,13 @@ def create_user(user_in: UserIn, db_session: DbSession, admin: Admin) -> dict[st
     return {"username": user.username, "role": user.role}
 
 
-@router.post("/{username}/tokens", summary="Create an API token (shown once)", status_code=201)
+@router.post(
+    "/{username}/tokens",
+    summary="Create an API token (shown once)",
+    status_code=201,
+    response_model=TokenCreated,
+    responses={404: {"description": "No such account"}},
+)
 def create_token(
     username: Annotated[Text, Path(max_length=64)], token_in: TokenIn, db_session: DbSession, admin: Admin
 ) -> dict[str, str]:
