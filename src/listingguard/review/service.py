@@ -26,7 +26,7 @@ from listingguard.audit import service as audit_service
 from listingguard.db import insert_returning_ids
 from listingguard.errors import Conflict, Invalid, NotFound
 from listingguard.listings import service as listings_service
-from listingguard.listings.models import ListingRevision
+from listingguard.listings.models import Listing, ListingRevision
 from listingguard.policy.schemas import SamplingPolicy
 from listingguard.review import sampling
 from listingguard.review.agreement import agreement
@@ -197,6 +197,9 @@ def _current_revisions(db_session: Session, listing_ids: Sequence[str]) -> dict[
 def create_appeal(db_session: Session, *, listing_id: str, message: str, actor: str, now: datetime) -> ReviewTask:
     """A seller's appeal: a new task for a moderator other than the one who decided last."""
     revision = _current_revisions(db_session, [listing_id])[listing_id]
+    # One appeal at a time per listing: concurrent appeals queue on the listing's row, so the check for
+    # a pending appeal below sees the one just created (on SQLite the write lock already serialises them).
+    db_session.execute(select(Listing.id).where(Listing.id == listing_id).with_for_update())
     last = db_session.scalars(
         select(Decision).where(Decision.listing_id == listing_id).order_by(Decision.id.desc()).limit(1)
     ).first()
