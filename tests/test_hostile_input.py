@@ -255,3 +255,42 @@ class TestDocs:
         refs = {a["$ref"] for a in post["responses"]["200"]["content"]["application/json"]["schema"]["anyOf"]}
         assert refs == {"#/components/schemas/ListingResult", "#/components/schemas/ListingResults"}
         assert "ListingIn" in json.dumps(post["requestBody"])
+
+
+class TestServiceRulesForTheUI:
+    """The UI's form and URL values reach the services unchecked; the services apply the same rules."""
+
+    def test_age_filters_task_ids_notes_and_login_names(self, database_url: str) -> None:
+        from datetime import UTC, datetime
+
+        from listingguard.db import get_engine, session_scope
+        from listingguard.errors import Invalid, Unauthorized
+        from listingguard.policy.schemas import SamplingPolicy
+        from listingguard.review import service as review_service
+        from listingguard.users import service as users_service
+        from tests.conftest import make_user
+
+        with pytest.raises(Invalid, match="older_than"):
+            review_service.QueueFilter(older_than_minutes=100_000_000_000).validate([])
+        with pytest.raises(Invalid, match="newer_than"):
+            review_service.QueueFilter(newer_than_minutes=-1).validate([])
+        reviewer = make_user(database_url, "mod", "moderator")
+        with session_scope(get_engine(database_url)) as session:
+            assert review_service.get(session, task_id=99_999_999_999) is None
+            for token, note in (("x", NUL), (NUL, None)):
+                with pytest.raises(Invalid):
+                    review_service.decide(
+                        session,
+                        task_id=1,
+                        reviewer=reviewer,
+                        claim_token=token,
+                        topics=[],
+                        note=note,
+                        known_topics=[],
+                        sampling_policy=SamplingPolicy(),
+                        now=datetime.now(UTC),
+                    )
+            with pytest.raises(Invalid, match="username"):
+                users_service.authenticate(session, username=NUL, password="x")
+            with pytest.raises(Unauthorized):
+                users_service.authenticate(session, username="nobody", password="x")
