@@ -25,8 +25,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from listingguard.audit import service as audit_service
 from listingguard.db import insert_returning_ids
 from listingguard.errors import Conflict, Invalid, NotFound
+from listingguard.inputs import MAX_DB_INT, MAX_MINUTES, check_text
 from listingguard.listings import service as listings_service
-from listingguard.listings.models import ListingRevision
+from listingguard.listings.models import Listing, ListingRevision
 from listingguard.policy.schemas import SamplingPolicy
 from listingguard.review import sampling
 from listingguard.review.agreement import agreement
@@ -54,6 +55,9 @@ class QueueFilter:
                 raise Invalid(f"unknown task kind {kind!r}; choose from {', '.join(TASK_KINDS)}")
         if self.topic is not None and self.topic not in known_topics:
             raise Invalid(f"unknown topic {self.topic!r}; known topics: {', '.join(known_topics)}")
+        for name, minutes in (("older_than", self.older_than_minutes), ("newer_than", self.newer_than_minutes)):
+            if minutes is not None and not 0 <= minutes <= MAX_MINUTES:  # the UI's filters arrive unchecked
+                raise Invalid(f"{name}: give an age from 0 to {MAX_MINUTES} minutes (a year), not {minutes}")
         return self
 
 
@@ -197,6 +201,9 @@ def _current_revisions(db_session: Session, listing_ids: Sequence[str]) -> dict[
 def create_appeal(db_session: Session, *, listing_id: str, message: str, actor: str, now: datetime) -> ReviewTask:
     """A seller's appeal: a new task for a moderator other than the one who decided last."""
     revision = _current_revisions(db_session, [listing_id])[listing_id]
+    # One appeal at a time per listing: concurrent appeals queue on the listing's row, so the check for
+    # a pending appeal below sees the one just created (on SQLite the write lock already serialises them).
+    db_session.execute(select(Listing.id).where(Listing.id == listing_id).with_for_update())
     last = db_session.scalars(
         select(Decision).where(Decision.listing_id == listing_id).order_by(Decision.id.desc()).limit(1)
     ).first()
@@ -311,7 +318,9 @@ def claim_next(
 
 
 def get(db_session: Session, *, task_id: int) -> ReviewTask | None:
-    """The task with this id, or None."""
+    """The task with this id, or None (also for an id no database integer can hold, e.g. from a URL)."""
+    if not 1 <= task_id <= MAX_DB_INT:
+        return None
     return db_session.get(ReviewTask, task_id)
 
 
@@ -374,6 +383,8 @@ def decide(
     A repeated submit of the same verdict under the same claim returns the recorded decision unchanged.
     Primary and appeal decisions enforce: ``ok`` restores a hidden listing, a violation hides it.
     """
+    check_text("claim_token", claim_token)  # the UI's form fields arrive unchecked (the API's are typed)
+    check_text("note", note)
     verdict = sorted(set(topics))
     unknown = [t for t in verdict if t not in known_topics]
     if unknown:

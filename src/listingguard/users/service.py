@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from listingguard.audit import service as audit_service
 from listingguard.errors import Conflict, Invalid, NotFound, Unauthorized
+from listingguard.inputs import check_text
 from listingguard.users.models import ApiToken, User
 
 ROLES = ("moderator", "lead", "admin", "service")
@@ -73,6 +74,7 @@ def create(db_session: Session, *, username: str, role: str, password: str | Non
 
 def authenticate(db_session: Session, *, username: str, password: str) -> User:
     """The active user with these credentials, or :class:`Unauthorized` (same message either way)."""
+    check_text("username", username)  # a NUL cannot be compared with a text column on PostgreSQL
     user = get_by_username(db_session, username=username)
     try:
         if user is None or not user.active or user.password_hash is None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from listingguard.deps import DbSession
 from listingguard.errors import NotFound
+from listingguard.inputs import Text
+from listingguard.listings.schemas import UTCDatetime
+from listingguard.routing import APIRoute
 from listingguard.users import service
 from listingguard.users.deps import require
 from listingguard.users.models import User
 
-router = APIRouter(prefix="/v1/users", tags=["users"])
+router = APIRouter(prefix="/v1/users", tags=["users"], route_class=APIRoute)
 
 Admin = Annotated[User, Depends(require("users:manage"))]
 
@@ -24,9 +27,31 @@ class UserIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    username: Annotated[str, StringConstraints(min_length=2, max_length=64)]
+    username: Annotated[Text, StringConstraints(min_length=2, max_length=64)]
+    role: Annotated[Text, StringConstraints(max_length=32)]
+    password: Annotated[Text, StringConstraints(max_length=256)] | None = None
+
+
+class UserRead(BaseModel):
+    """An account as admins see it."""
+
+    username: str
     role: str
-    password: Annotated[str, StringConstraints(max_length=256)] | None = None
+    active: bool
+    created_at: UTCDatetime
+
+
+class UserCreated(BaseModel):
+    """The account created."""
+
+    username: str
+    role: str
+
+
+class TokenCreated(BaseModel):
+    """A new API token: shown this once, stored only as a hash."""
+
+    token: str
 
 
 class TokenIn(BaseModel):
@@ -34,11 +59,11 @@ class TokenIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 
 
-@router.get("", summary="All accounts")
-def list_users(db_session: DbSession, admin: Admin) -> list[dict[str, Any]]:
+@router.get("", summary="All accounts", response_model=list[UserRead])
+def list_users(db_session: DbSession, admin: Admin) -> Any:
     """Name, role and status of every account."""
     return [
         {"username": u.username, "role": u.role, "active": u.active, "created_at": u.created_at}
@@ -46,8 +71,14 @@ def list_users(db_session: DbSession, admin: Admin) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("", summary="Create an account", status_code=201)
-def create_user(user_in: UserIn, db_session: DbSession, admin: Admin) -> dict[str, Any]:
+@router.post(
+    "",
+    summary="Create an account",
+    status_code=201,
+    response_model=UserCreated,
+    responses={409: {"description": "The name is taken"}},
+)
+def create_user(user_in: UserIn, db_session: DbSession, admin: Admin) -> Any:
     """Create a moderator, lead, admin or service account."""
     user = service.create(
         db_session,
@@ -60,8 +91,16 @@ def create_user(user_in: UserIn, db_session: DbSession, admin: Admin) -> dict[st
     return {"username": user.username, "role": user.role}
 
 
-@router.post("/{username}/tokens", summary="Create an API token (shown once)", status_code=201)
-def create_token(username: str, token_in: TokenIn, db_session: DbSession, admin: Admin) -> dict[str, str]:
+@router.post(
+    "/{username}/tokens",
+    summary="Create an API token (shown once)",
+    status_code=201,
+    response_model=TokenCreated,
+    responses={404: {"description": "No such account"}},
+)
+def create_token(
+    username: Annotated[Text, Path(max_length=64)], token_in: TokenIn, db_session: DbSession, admin: Admin
+) -> dict[str, str]:
     """The token is returned once and stored only as a hash."""
     user = service.get_by_username(db_session, username=username)
     if user is None:
