@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from matplotlib.figure import Figure
@@ -80,12 +80,21 @@ def _filters_from(values: dict[str, Any], topics: list[str]) -> review_service.Q
     ).validate(topics)
 
 
-async def _form_values(request: Request) -> dict[str, Any]:
+async def form_values(request: Request) -> dict[str, Any]:
+    """The submitted form as a dict (``filter_kind`` and ``topic`` as lists).
+
+    Reading the body needs the event loop, so it is an async dependency; the views that use it are plain
+    functions and run in the thread pool, because they do database work (row locks on PostgreSQL) that
+    must never block the loop.
+    """
     form = await request.form()
     values: dict[str, Any] = {k: form.get(k) for k in form}
     values["filter_kind"] = form.getlist("filter_kind")
     values["topic_list"] = form.getlist("topic")
     return values
+
+
+FormValues = Annotated[dict[str, Any], Depends(form_values)]
 
 
 # -- log in / out ---------------------------------------------------------------------------------------
@@ -95,9 +104,8 @@ def login_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/login", dependencies=[CsrfChecked])
-async def login(request: Request, db_session: DbSession) -> Response:
-    form = await request.form()
-    username, password = str(form.get("username", "")), str(form.get("password", ""))
+def login(request: Request, db_session: DbSession, form: FormValues) -> Response:
+    username, password = str(form.get("username") or ""), str(form.get("password") or "")
     try:
         user = users_service.authenticate(db_session, username=username, password=password)
     except LGError as exc:
@@ -194,10 +202,14 @@ def _task_page(
 
 
 @router.post("/review/next", dependencies=[CsrfChecked])
-async def next_task(
-    request: Request, db_session: DbSession, user: WebReviewer, screener: CurrentScreener, settings: AppSettings
+def next_task(
+    request: Request,
+    db_session: DbSession,
+    user: WebReviewer,
+    screener: CurrentScreener,
+    settings: AppSettings,
+    values: FormValues,
 ) -> Response:
-    values = await _form_values(request)
     flt = _filters_from(values, screener.topics)
     task = review_service.claim_next(
         db_session, reviewer=user, flt=flt, now=_now(), lease=timedelta(seconds=settings.review_lease_seconds)
@@ -236,10 +248,14 @@ def _filter_query(flt: review_service.QueueFilter) -> str:
 
 
 @router.post("/review/{task_id}/decide", dependencies=[CsrfChecked])
-async def decide(
-    task_id: int, request: Request, db_session: DbSession, user: WebReviewer, screener: CurrentScreener
+def decide(
+    task_id: int,
+    request: Request,
+    db_session: DbSession,
+    user: WebReviewer,
+    screener: CurrentScreener,
+    values: FormValues,
 ) -> HTMLResponse:
-    values = await _form_values(request)
     verdict = values.get("verdict")
     topics = [str(t) for t in values["topic_list"]]
     if verdict == "ok":
@@ -274,15 +290,15 @@ def _effect(decision: Decision) -> str:
 
 
 @router.post("/review/{task_id}/skip", dependencies=[CsrfChecked])
-async def skip(
+def skip(
     task_id: int,
     request: Request,
     db_session: DbSession,
     user: WebReviewer,
     screener: CurrentScreener,
     settings: AppSettings,
+    values: FormValues,
 ) -> Response:
-    values = await _form_values(request)
     review_service.release(
         db_session, task_id=task_id, reviewer=user, claim_token=str(values.get("claim_token", "")), now=_now()
     )
