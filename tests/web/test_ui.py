@@ -57,6 +57,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, trained_model: Path, screener
         )
     make_user(url, "mod", "moderator", PASSWORD)
     make_user(url, "mod2", "moderator", PASSWORD)
+    make_user(url, "lead", "lead", PASSWORD)
     get_engine(url).dispose()
     port = free_port()
     env = {
@@ -180,7 +181,7 @@ def test_skip_and_blind_evaluation_task(browser: Browser, live: tuple[str, str])
 def test_csrf_and_stats(browser: Browser, live: tuple[str, str]) -> None:
     base, _ = live
     page = browser.new_page()
-    login(page, base)
+    login(page, base, "lead")
     forged = page.request.post(f"{base}/review/next", form={"filter_kind": "enforcement"})
     assert forged.status == 403 and "CSRF" in forged.text()
     page.goto(f"{base}/stats")

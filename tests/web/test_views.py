@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.dependencies.models import Dependant
@@ -15,8 +16,9 @@ from sqlalchemy.exc import OperationalError
 from listingguard import deps
 from listingguard.app import create_app
 from listingguard.config import Settings
-from listingguard.db import get_engine
+from listingguard.db import get_engine, session_scope
 from listingguard.review.models import Decision
+from listingguard.users import service as users_service
 from listingguard.web import views as web_views
 from tests.conftest import count, make_user
 from tests.web.live import CLAIM, seed_flagged, ui_login
@@ -76,3 +78,25 @@ def test_a_decision_whose_commit_fails_is_not_reported_as_done(
     answer = ui.post(f"/review/{task_id}/decide", data={"csrf_token": csrf, "claim_token": token, "verdict": "ok"})
     assert answer.status_code == 503 and "nothing" in answer.text
     assert count(database_url, Decision) == 0
+
+
+
+def api_token(url: str, username: str) -> str:
+    with session_scope(get_engine(url)) as session:
+        user = users_service.get_by_username(session, username=username)
+        return users_service.create_token(session, user=user, name="t", actor="tests", now=datetime.now(UTC))
+
+
+def test_the_stats_page_and_the_stats_api_agree_on_who_may_see_them(ui: TestClient, database_url: str) -> None:
+    """One permission check (``review:manage``) serves ``/stats`` and ``/v1/review/stats``."""
+    make_user(database_url, "boss", "admin")
+    for username, expected in (("mod", 403), ("lead", 200), ("boss", 200)):
+        ui.cookies.clear()
+        ui_login(ui, username)
+        page, chart = ui.get("/stats"), ui.get("/stats/decisions.png")
+        bearer = {"authorization": f"Bearer {api_token(database_url, username)}"}
+        api = ui.get("/v1/review/stats", headers=bearer)
+        assert (page.status_code, chart.status_code, api.status_code) == (expected,) * 3, username
+        assert ('href="/stats"' in ui.get("/queue").text) is (expected == 200)  # no link to a refusal
+        if expected == 403:
+            assert "review:manage" in page.text

@@ -37,6 +37,18 @@ def allowed(user: User, permission: str) -> bool:
     return user.role in PERMISSIONS[permission]
 
 
+def ensure_allowed(user: User, permission: str) -> User:
+    """``user`` if their role grants ``permission``, else :class:`Forbidden`.
+
+    The one permission check: the API's :func:`require` and the UI's dependencies both call it, so a page
+    and the route that serves the same data can never disagree about who may see it.
+    """
+    roles = PERMISSIONS[permission]
+    if user.role not in roles:
+        raise Forbidden(f"a {user.role} may not do this ({permission} needs {', '.join(sorted(roles))})")
+    return user
+
+
 TOKEN_CACHE_SECONDS = 5.0
 
 
@@ -115,14 +127,11 @@ def _look_up(sessionmaker: Callable[[], Session], token: str) -> User:
 
 def require(permission: str) -> Callable[..., Awaitable[User]]:
     """A dependency that authenticates the caller and checks ``permission``."""
-    roles = PERMISSIONS[permission]
+    PERMISSIONS[permission]  # an unknown permission fails when the route is declared, not when called
 
     async def check(request: Request) -> User:
         # async on purpose: with the token cache most calls never leave the event loop; a plain function
         # would be sent to the thread pool, one more hand-over of the GIL per request.
-        user = await token_user(request)
-        if user.role not in roles:
-            raise Forbidden(f"a {user.role} may not do this ({permission} needs {', '.join(sorted(roles))})")
-        return user
+        return ensure_allowed(await token_user(request), permission)
 
     return check

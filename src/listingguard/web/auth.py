@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 from listingguard.config import Settings
 from listingguard.deps import DbSession
 from listingguard.errors import Forbidden, LGError
-from listingguard.users.deps import allowed
+from listingguard.users.deps import ensure_allowed
 from listingguard.users.models import User
 
 CSRF_FIELD = "csrf_token"
@@ -77,12 +77,16 @@ def web_user(request: Request, db_session: DbSession) -> User:
 
 
 def web_reviewer(user: Annotated[User, Depends(web_user)]) -> User:
-    """A logged-in user who may review (moderator, lead, admin)."""
-    if not allowed(user, "review:work"):
-        raise Forbidden(f"a {user.role} account cannot review listings")
-    return user
+    """A logged-in user who may review (moderator, lead, admin): the API's ``review:work``."""
+    return ensure_allowed(user, "review:work")
+
+
+def web_lead(user: Annotated[User, Depends(web_user)]) -> User:
+    """A logged-in user who may see the team's numbers (lead, admin): the API's ``review:manage``."""
+    return ensure_allowed(user, "review:manage")
 
 
 WebUser = Annotated[User, Depends(web_user)]
 WebReviewer = Annotated[User, Depends(web_reviewer)]
+WebLead = Annotated[User, Depends(web_lead)]
 CsrfChecked = Depends(check_csrf)

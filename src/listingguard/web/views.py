@@ -24,10 +24,12 @@ from listingguard.review import service as review_service
 from listingguard.review.display import segments, task_view
 from listingguard.review.models import TASK_KINDS, Decision
 from listingguard.users import service as users_service
-from listingguard.web.auth import CsrfChecked, WebReviewer, csrf_token
+from listingguard.users.deps import allowed
+from listingguard.web.auth import CsrfChecked, WebLead, WebReviewer, csrf_token
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(PACKAGE_DIR / "web" / "templates"))
+templates.env.globals["allowed"] = allowed  # the navigation shows only what the user may open
 
 AGES: list[tuple[str, str]] = [
     ("", "any age"),
@@ -320,7 +322,7 @@ def skip(
 
 # -- stats ----------------------------------------------------------------------------------------------
 @router.get("/stats")
-def stats_page(request: Request, db_session: DbSession, user: WebReviewer, screener: CurrentScreener) -> HTMLResponse:
+def stats_page(request: Request, db_session: DbSession, user: WebLead, screener: CurrentScreener) -> HTMLResponse:
     return render(
         request,
         "stats.html",
@@ -331,7 +333,7 @@ def stats_page(request: Request, db_session: DbSession, user: WebReviewer, scree
 
 
 @router.get("/stats/decisions.png")
-def decisions_chart(db_session: DbSession, user: WebReviewer) -> Response:
+def decisions_chart(db_session: DbSession, user: WebLead) -> Response:
     hours = review_service.decisions_per_hour(db_session, now=_now())
     fig = Figure(figsize=(9, 2.6))
     ax = fig.subplots()
