@@ -72,6 +72,7 @@ def _cancel_open_for_listing(db_session: Session, *, listing_id: str, now: datet
         )
     ).all()
     for task in stale:
+        before = {"status": task.status, "claimed_by": task.claimed_by}  # a claimed task is cancelled too
         task.status = "cancelled"
         audit_service.log(
             db_session,
@@ -80,7 +81,7 @@ def _cancel_open_for_listing(db_session: Session, *, listing_id: str, now: datet
             entity="review_task",
             entity_id=task.id,
             now=now,
-            before={"status": "open"},
+            before=before,
             after={"status": "cancelled", "why": "listing revised"},
         )
 
@@ -327,11 +328,31 @@ def _held_by(task: ReviewTask, reviewer: User, claim_token: str) -> bool:
     return task.status == "claimed" and task.claimed_by == reviewer.id and task.claim_token == claim_token
 
 
+def _not_held(task: ReviewTask, reviewer: User, *, nothing: str) -> Conflict:
+    """What happened when ``reviewer`` acts on ``task`` without holding it under the token they sent."""
+    if task.status == "claimed" and task.claimed_by == reviewer.id:
+        return Conflict(
+            f"wrong claim token for task {task.id}: you hold its lease, but under another claim token "
+            f"(from a later claim, or another tab). Send the claim_token of your current claim. {nothing}"
+        )
+    if task.status == "claimed":
+        return Conflict(
+            f"you no longer hold task {task.id}: another moderator holds it now (if it was yours, your lease "
+            f"expired and it was handed out again). {nothing} Take the next task."
+        )
+    if task.status == "open":
+        return Conflict(
+            f"you do not hold task {task.id}: it is back in the queue (skipped, or your lease expired). "
+            f"{nothing} Claim it again or take the next task."
+        )
+    return Conflict(f"task {task.id} is {task.status}. {nothing} Take the next task.")
+
+
 def release(db_session: Session, *, task_id: int, reviewer: User, claim_token: str, now: datetime) -> ReviewTask:
     """Give a claimed task back to the queue (skip)."""
     task = _locked(db_session, task_id)
     if not _held_by(task, reviewer, claim_token):
-        raise Conflict(f"you do not hold task {task_id} any more; nothing to release")
+        raise _not_held(task, reviewer, nothing="Nothing was released.")
     task.status = "open"
     task.claimed_by = None
     task.claim_token = None
@@ -388,11 +409,8 @@ def decide(
         raise Conflict(f"task {task_id} was already decided (decision {existing.id}); nothing was changed")
     if task.status == "cancelled":
         raise Conflict(f"task {task_id} was cancelled because the listing changed; take the next task")
-    if not (task.claimed_by == reviewer.id and task.claim_token == claim_token):
-        raise Conflict(
-            f"you no longer hold task {task_id}: your lease expired and another moderator took it. "
-            "Nothing was saved; take the next task."
-        )
+    if not _held_by(task, reviewer, claim_token):
+        raise _not_held(task, reviewer, nothing="Nothing was saved.")
     decision = Decision(
         task_id=task.id,
         revision_id=task.revision_id,
