@@ -11,13 +11,14 @@ import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from listingguard import deps
 from listingguard.app import create_app
 from listingguard.config import Settings
 from listingguard.db import get_engine, session_scope
-from listingguard.review.models import Decision
+from listingguard.review.models import Decision, ReviewTask
 from listingguard.users import service as users_service
 from listingguard.web import views as web_views
 from tests.conftest import count, make_user
@@ -80,7 +81,6 @@ def test_a_decision_whose_commit_fails_is_not_reported_as_done(
     assert count(database_url, Decision) == 0
 
 
-
 def api_token(url: str, username: str) -> str:
     with session_scope(get_engine(url)) as session:
         user = users_service.get_by_username(session, username=username)
@@ -100,3 +100,59 @@ def test_the_stats_page_and_the_stats_api_agree_on_who_may_see_them(ui: TestClie
         assert ('href="/stats"' in ui.get("/queue").text) is (expected == 200)  # no link to a refusal
         if expected == 403:
             assert "review:manage" in page.text
+
+
+def test_skip_takes_the_next_task_not_the_skipped_one(ui: TestClient, database_url: str) -> None:
+    csrf = ui_login(ui, "mod")
+    first, token = claim(ui, csrf)  # the most urgent task
+    answer = ui.post(
+        f"/review/{first}/skip", data={"csrf_token": csrf, "claim_token": token}, headers={"HX-Request": "true"}
+    )
+    assert answer.status_code == 200 and 'id="task"' in answer.text, answer.text
+    shown = int(re.search(r'data-task-id="(\d+)"', answer.text).group(1))  # type: ignore[union-attr]
+    assert shown != first
+    with session_scope(get_engine(database_url)) as session:
+        assert session.get(ReviewTask, first).status == "open"  # type: ignore[union-attr]
+        assert session.get(ReviewTask, shown).claimed_by is not None  # type: ignore[union-attr]
+
+
+def test_skipping_the_last_task_says_so_and_offers_it_again(ui: TestClient, database_url: str) -> None:
+    csrf = ui_login(ui, "mod")
+    with session_scope(get_engine(database_url)) as session:
+        waiting = session.scalars(select(ReviewTask).where(ReviewTask.status == "open")).all()
+        for task in waiting[1:]:
+            task.status = "cancelled"
+    only, token = claim(ui, csrf)
+    answer = ui.post(f"/review/{only}/skip", data={"csrf_token": csrf, "claim_token": token})
+    assert "back in the queue" in answer.text and 'id="next-form"' in answer.text
+    again = ui.post("/review/next", data={"csrf_token": csrf}, follow_redirects=False)
+    assert again.headers["location"].startswith(f"/review/{only}")
+
+
+def test_a_queue_row_claims_its_own_task(ui: TestClient, database_url: str) -> None:
+    csrf = ui_login(ui, "mod")
+    queue = ui.get("/queue").text
+    rows = [int(i) for i in re.findall(r'<tr class="clickable" data-task-id="(\d+)"', queue)]
+    assert len(rows) >= 2 and f'action="/review/{rows[-1]}/claim"' in queue
+    chosen = rows[-1]  # the least urgent: not what "next" would give
+    answer = ui.post(f"/review/{chosen}/claim", data={"csrf_token": csrf}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == f"/review/{chosen}"
+    page = ui.get(f"/review/{chosen}")
+    assert f'data-task-id="{chosen}"' in page.text and CLAIM.search(page.text)
+    assert ui.post(f"/review/{chosen}/claim", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    ui.cookies.clear()
+    make_user(database_url, "mod2", "moderator")
+    csrf2 = ui_login(ui, "mod2")
+    taken = ui.post(f"/review/{chosen}/claim", data={"csrf_token": csrf2}, follow_redirects=False)
+    assert taken.status_code == 409 and "taken by another moderator" in taken.text
+
+
+def test_error_pages_are_html_with_the_navigation_for_people_and_json_for_the_api(ui: TestClient) -> None:
+    ui_login(ui, "mod")
+    for path, status in (("/review/abc", 422), ("/review/999999", 404)):
+        page = ui.get(path)
+        assert page.status_code == status and page.headers["content-type"].startswith("text/html"), path
+        assert 'class="who"' in page.text and "mod" in page.text and 'href="/queue"' in page.text, path
+        assert 'id="next-anywhere"' in page.text  # n works here too
+    api = ui.post("/v1/review/tasks/abc/decision", json={}, headers={"authorization": "Bearer nope"})
+    assert api.headers["content-type"] == "application/json"

@@ -270,8 +270,12 @@ def claim_next(
     flt: QueueFilter = QueueFilter(),
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
+    passing_over: Sequence[int] = (),
 ) -> ReviewTask | None:
     """Lease the most urgent task this reviewer may take (highest priority, then oldest), or None.
+
+    ``passing_over`` names tasks not to hand out this time (the one just skipped, which would otherwise
+    come straight back when it is the most urgent).
 
     One statement picks and takes the task, and returns its state before and after:
     ``UPDATE review_tasks SET … FROM (SELECT … LIMIT 1 FOR UPDATE SKIP LOCKED) AS picked … RETURNING``.
@@ -281,7 +285,38 @@ def claim_next(
     pick = _filtered(
         select(ReviewTask.id, ReviewTask.status, ReviewTask.claimed_by).where(_claimable(now)), reviewer, flt, now
     )
+    if passing_over:
+        pick = pick.where(ReviewTask.id.not_in(list(passing_over)))
     pick = pick.order_by(ReviewTask.priority.desc(), ReviewTask.created_at, ReviewTask.id).limit(1)
+    return _claim(db_session, pick, reviewer=reviewer, now=now, lease=lease)
+
+
+def claim_task(
+    db_session: Session, *, task_id: int, reviewer: User, now: datetime, lease: timedelta = DEFAULT_LEASE
+) -> ReviewTask:
+    """Lease one chosen task (a row clicked in the queue), or :class:`Conflict` if it cannot be had now."""
+    pick = _filtered(
+        select(ReviewTask.id, ReviewTask.status, ReviewTask.claimed_by).where(
+            ReviewTask.id == task_id, _claimable(now)
+        ),
+        reviewer,
+        QueueFilter(),
+        now,
+    )
+    task = _claim(db_session, pick, reviewer=reviewer, now=now, lease=lease)
+    if task is not None:
+        return task
+    current = get_or_raise(db_session, task_id=task_id)
+    if current.status == "claimed" and current.claimed_by == reviewer.id:
+        return current  # already yours (a second click on the row): keep the lease you have
+    if current.excluded_user_id == reviewer.id and current.status in ("open", "claimed"):
+        raise Conflict(f"task {task_id} is for another moderator (it reviews your own decision); take the next task")
+    state = "taken by another moderator" if current.status == "claimed" else current.status
+    raise Conflict(f"task {task_id} is {state}; nothing was claimed. Take the next task.")
+
+
+def _claim(db_session: Session, pick: Any, *, reviewer: User, now: datetime, lease: timedelta) -> ReviewTask | None:
+    """Take the task ``pick`` selects (columns id, status, claimed_by) in one statement; audit the claim."""
     if db_session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     picked = pick.subquery("picked")

@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from listingguard.config import Settings
 from listingguard.deps import DbSession
 from listingguard.errors import Forbidden, LGError
+from listingguard.users import service as users_service
 from listingguard.users.deps import ensure_allowed
 from listingguard.users.models import User
 
@@ -73,6 +74,8 @@ def web_user(request: Request, db_session: DbSession) -> User:
     user = db_session.get(User, user_id) if user_id else None
     if user is None or not user.active:
         raise LoginRequired("please log in")
+    # for pages rendered outside the view (error pages): a copy, readable after the session has closed
+    request.state.user = users_service.snapshot(user)
     return user
 
 

@@ -50,7 +50,8 @@ def _is_htmx(request: Request) -> bool:
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page or, for htmx requests, just the fragment."""
-    context.setdefault("user", None)
+    context.setdefault("user", getattr(request.state, "user", None))  # error pages keep the navigation
+    context.setdefault("filters", review_service.QueueFilter())
     context["csrf"] = csrf_token(request)
     if template.startswith("_") and not _is_htmx(request):
         context["fragment"] = template
@@ -217,10 +218,35 @@ def next_task(
         db_session, reviewer=user, flt=flt, now=_now(), lease=timedelta(seconds=settings.review_lease_seconds)
     )
     if task is None:
-        return render(request, "_empty.html", user=user)
+        return render(request, "_empty.html", user=user, filters=flt)
+    return _show_claimed(request, db_session, screener, task.id, flt, user)
+
+
+def _show_claimed(
+    request: Request, db_session: DbSession, screener: CurrentScreener, task_id: int, flt: Any, user: Any
+) -> Response:
+    """A task just claimed: the page itself for htmx, a redirect to it otherwise (so reload works)."""
     if not _is_htmx(request):
-        return RedirectResponse(f"/review/{task.id}{_filter_query(flt)}", status_code=303)
-    return _task_page(request, db_session, screener, task.id, flt, user)
+        return RedirectResponse(f"/review/{task_id}{_filter_query(flt)}", status_code=303)
+    return _task_page(request, db_session, screener, task_id, flt, user)
+
+
+@router.post("/review/{task_id}/claim", dependencies=[CsrfChecked])
+def claim_task(
+    task_id: int,
+    request: Request,
+    db_session: DbSession,
+    user: WebReviewer,
+    screener: CurrentScreener,
+    settings: AppSettings,
+    values: FormValues,
+) -> Response:
+    """A row clicked in the queue: claim that task, if it can still be had."""
+    flt = _filters_from(values, screener.topics)
+    task = review_service.claim_task(
+        db_session, task_id=task_id, reviewer=user, now=_now(), lease=timedelta(seconds=settings.review_lease_seconds)
+    )
+    return _show_claimed(request, db_session, screener, task.id, flt, user)
 
 
 @router.get("/review/{task_id}")
@@ -305,19 +331,17 @@ def skip(
         db_session, task_id=task_id, reviewer=user, claim_token=str(values.get("claim_token", "")), now=_now()
     )
     flt = _filters_from(values, screener.topics)
-    task = review_service.claim_next(
-        db_session, reviewer=user, flt=flt, now=_now(), lease=timedelta(seconds=settings.review_lease_seconds)
+    task = review_service.claim_next(  # the next task, not the skipped one straight back
+        db_session,
+        reviewer=user,
+        flt=flt,
+        now=_now(),
+        lease=timedelta(seconds=settings.review_lease_seconds),
+        passing_over=(task_id,),
     )
-    if task is not None and task.id == task_id:  # it was the only one: do not hand the skipped task straight back
-        review_service.release(
-            db_session, task_id=task.id, reviewer=user, claim_token=str(task.claim_token), now=_now()
-        )
-        task = None
-    if task is None:
-        return render(request, "_empty.html", user=user)
-    if not _is_htmx(request):
-        return RedirectResponse(f"/review/{task.id}{_filter_query(flt)}", status_code=303)
-    return _task_page(request, db_session, screener, task.id, flt, user)
+    if task is None:  # the skipped task was the only one left
+        return render(request, "_empty.html", user=user, filters=flt, skipped=task_id)
+    return _show_claimed(request, db_session, screener, task.id, flt, user)
 
 
 # -- stats ----------------------------------------------------------------------------------------------
