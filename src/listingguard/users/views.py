@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from listingguard.deps import DbSession
-from listingguard.errors import NotFound
+from listingguard.errors import Conflict, NotFound
 from listingguard.users import service
 from listingguard.users.deps import require
 from listingguard.users.models import User
@@ -58,6 +58,34 @@ def create_user(user_in: UserIn, db_session: DbSession, admin: Admin) -> dict[st
         now=datetime.now(UTC),
     )
     return {"username": user.username, "role": user.role}
+
+
+class UserUpdate(BaseModel):
+    """Changes to an account; leave out what stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool | None = None
+    password: Annotated[str, StringConstraints(max_length=256)] | None = None
+    role: str | None = None
+
+
+@router.patch("/{username}", summary="Disable or enable an account, set its password or role")
+def update_user(username: str, user_in: UserUpdate, db_session: DbSession, admin: Admin) -> dict[str, Any]:
+    """Disabling an account or setting its password ends all of its browser sessions at once."""
+    user = service.get_by_username_or_raise(db_session, username=username)
+    if user.id == admin.id and (user_in.active is False or (user_in.role not in (None, "admin"))):
+        raise Conflict("you cannot disable your own account or take away your own admin role")
+    ended = service.update(
+        db_session,
+        user=user,
+        active=user_in.active,
+        password=user_in.password,
+        role=user_in.role,
+        actor=admin.username,
+        now=datetime.now(UTC),
+    )
+    return {"username": user.username, "role": user.role, "active": user.active, "sessions_ended": ended}
 
 
 @router.post("/{username}/tokens", summary="Create an API token (shown once)", status_code=201)

@@ -25,7 +25,7 @@ from listingguard.review.display import segments, task_view
 from listingguard.review.models import TASK_KINDS, Decision
 from listingguard.users import service as users_service
 from listingguard.users.deps import allowed
-from listingguard.web.auth import CsrfChecked, WebLead, WebReviewer, csrf_token
+from listingguard.web.auth import SESSION_KEY, CsrfChecked, WebLead, WebReviewer, csrf_token
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(PACKAGE_DIR / "web" / "templates"))
@@ -108,19 +108,41 @@ def login_page(request: Request) -> HTMLResponse:
 
 @router.post("/login", dependencies=[CsrfChecked])
 def login(request: Request, db_session: DbSession, form: FormValues) -> Response:
+    """Check the password (in the thread pool: Argon2 takes tens of milliseconds) and start a session."""
     username, password = str(form.get("username") or ""), str(form.get("password") or "")
+    now = _now()
+    try:
+        users_service.note_login_attempt(
+            request.app.state.sessionmaker, username=username, address=_address(request), now=now
+        )
+    except users_service.TooManyAttempts as exc:
+        response = render(request, "login.html", status_code=429, error=exc.message, username=username)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     try:
         user = users_service.authenticate(db_session, username=username, password=password)
     except LGError as exc:
         return render(request, "login.html", status_code=401, error=exc.message, username=username)
+    users_service.login_succeeded(db_session, username=username)
+    secret = users_service.start_session(db_session, user=user, now=now)
     request.session.clear()
-    request.session["uid"] = user.id
+    request.session[SESSION_KEY] = secret
     csrf_token(request)  # a fresh token for the new session
     return RedirectResponse("/queue", status_code=303)
 
 
+def _address(request: Request) -> str:
+    """The client's address, which failed logins are also counted by (behind a proxy: the proxy's,
+    unless uvicorn is told to trust its forwarding headers)."""
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/logout", dependencies=[CsrfChecked])
-def logout(request: Request) -> Response:
+def logout(request: Request, db_session: DbSession) -> Response:
+    """End the session on the server, not only in this browser: a saved copy of the cookie stops working."""
+    secret = request.session.get(SESSION_KEY)
+    if secret:
+        users_service.end_session(db_session, secret=str(secret))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
