@@ -297,6 +297,7 @@ def note_login_attempt(sessionmaker: Callable[[], Session], *, username: str, ad
         session.add(attempt)
         session.flush()
         attempt_id = attempt.id
+    refusal: TooManyAttempts | None = None
     with sessionmaker() as session, session.begin():
         since = now - LOGIN_WINDOW
         for column, value, limit, what in (
@@ -312,14 +313,16 @@ def note_login_attempt(sessionmaker: Callable[[], Session], *, username: str, ad
                 )
             ]
             if len(stamps) >= limit:
-                session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))
                 # free once enough of the oldest attempts leave the window for this one to fit in
                 free_at = stamps[len(stamps) - limit] + LOGIN_WINDOW
                 retry_after = max(1, math.ceil((free_at - now).total_seconds()))
-                raise TooManyAttempts(
-                    f"too many failed logins {what}; try again in {_minutes(retry_after)}",
-                    retry_after=retry_after,
+                refusal = TooManyAttempts(
+                    f"too many failed logins {what}; try again in {_minutes(retry_after)}", retry_after=retry_after
                 )
+                session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))  # committed below
+                break
+    if refusal is not None:
+        raise refusal
 
 
 def login_succeeded(db_session: Session, *, username: str) -> None:
