@@ -148,3 +148,13 @@ def test_an_expired_session_logs_nobody_in(app: TestClient, database_url: str) -
         user = users_service.get_by_username(session, username="mod")
         users_service.start_session(session, user=user, now=datetime.now(UTC))  # type: ignore[arg-type]
         assert len(session.scalars(select(WebSession)).all()) == 1
+
+
+def test_a_disabled_accounts_tokens_stop_working_at_once_in_this_process(
+    app: TestClient, admin: dict[str, str], database_url: str
+) -> None:
+    bearer = {"authorization": f"Bearer {make_token(database_url, 'lena', 'lead')}"}
+    assert app.get("/v1/review/queue", headers=bearer).status_code == 200  # verified and cached now
+    app.patch("/v1/users/lena", json={"active": False}, headers=admin)
+    refused = app.get("/v1/review/queue", headers=bearer)
+    assert refused.status_code == 401 and "disabled" in refused.text

@@ -80,6 +80,12 @@ class TokenCache:
                 return None
             return entry[1]
 
+    def forget_user(self, user_id: int) -> None:
+        """Drop every cached token of this account (disabled or its role changed in this process)."""
+        with self._lock:
+            for digest in [d for d, (_, user) in self._entries.items() if user.id == user_id]:
+                del self._entries[digest]
+
     def put(self, digest: str, user: User) -> None:
         with self._lock:
             self._entries[digest] = (self.clock(), user)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from listingguard.deps import DbSession
@@ -71,8 +71,11 @@ class UserUpdate(BaseModel):
 
 
 @router.patch("/{username}", summary="Disable or enable an account, set its password or role")
-def update_user(username: str, user_in: UserUpdate, db_session: DbSession, admin: Admin) -> dict[str, Any]:
-    """Disabling an account or setting its password ends all of its browser sessions at once."""
+def update_user(
+    username: str, user_in: UserUpdate, request: Request, db_session: DbSession, admin: Admin
+) -> dict[str, Any]:
+    """Disabling an account or setting its password ends all of its browser sessions at once; this
+    process stops accepting the account's API tokens at once too (other processes within 5 seconds)."""
     user = service.get_by_username_or_raise(db_session, username=username)
     if user.id == admin.id and (user_in.active is False or (user_in.role not in (None, "admin"))):
         raise Conflict("you cannot disable your own account or take away your own admin role")
@@ -85,6 +88,7 @@ def update_user(username: str, user_in: UserUpdate, db_session: DbSession, admin
         actor=admin.username,
         now=datetime.now(UTC),
     )
+    request.app.state.token_cache.forget_user(user.id)
     return {"username": user.username, "role": user.role, "active": user.active, "sessions_ended": ended}
 
 
