@@ -86,6 +86,15 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     detail = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
     first = detail[0] if detail else {"loc": [], "msg": "invalid request"}
     where = ".".join(str(p) for p in first["loc"])
+    if not _is_api(request):  # a person in a browser (e.g. /review/abc): the UI's error page, not JSON
+        return web_views.render(
+            request,
+            "_message.html",
+            status_code=422,
+            title="That did not work",
+            message=f"{where}: {first['msg']}",
+            error=True,
+        )
     return error_response(422, f"{where}: {first['msg']}", detail)
 
 
