@@ -16,14 +16,17 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from pydantic import TypeAdapter
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from listingguard import __version__
@@ -83,7 +86,33 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     detail = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
     first = detail[0] if detail else {"loc": [], "msg": "invalid request"}
     where = ".".join(str(p) for p in first["loc"])
+    if not _is_api(request):  # a person in a browser (e.g. /review/abc): the UI's error page, not JSON
+        return web_views.render(
+            request,
+            "_message.html",
+            status_code=422,
+            title="That did not work",
+            message=f"{where}: {first['msg']}",
+            error=True,
+        )
     return error_response(422, f"{where}: {first['msg']}", detail)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own 404 (no such route) and 405 (wrong method), in the project's shape on the API."""
+    assert isinstance(exc, StarletteHTTPException)
+    if not _is_api(request):
+        return await http_exception_handler(request, exc)
+    messages = {
+        404: f"no such endpoint: {request.url.path}; see /docs for the API",
+        405: f"{request.method} is not allowed on {request.url.path}; see /docs for the methods it takes",
+    }
+    message = messages.get(exc.status_code, str(exc.detail))
+    return JSONResponse(
+        status_code=exc.status_code,
+        content={"error": message, "detail": []},
+        headers=getattr(exc, "headers", None),
+    )
 
 
 async def _database_error(request: Request, exc: Exception) -> Response:
@@ -201,7 +230,7 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = get_engine(settings.resolved_database_url)
+        engine = get_engine(settings.resolved_database_url, "http")  # short, bounded waits (db.HTTP_WAITS)
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = session_factory(engine)
@@ -214,6 +243,7 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
         )
         app.state.finish_limiter = anyio.CapacityLimiter(POOL_CONNECTIONS)  # see deps._finish
         app.state.token_cache = TokenCache()  # verified API tokens, for a few seconds (users.deps)
+        app.state.health_probe = system_views.HealthProbe(engine)
         if serving:
             _settle(deployments.current.production, engine, app.state.sessionmaker)
         async with anyio.create_task_group() as background:
@@ -223,8 +253,11 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
                 background.start_soon(_follow_aliases, deployments, settings.alias_poll_seconds)
             yield
             background.cancel_scope.cancel()
+        app.state.health_probe.close()
+        if engine.dialect.name != "sqlite":
+            engine.dispose()  # give the pooled connections back to the server
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from assets shipped in the wheel: they work without internet
         title="listingguard",
         version=__version__,
         description="Content moderation for second-hand marketplaces: rules, one ML detector per topic, human review.",
@@ -232,6 +265,7 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
     )
     app.add_exception_handler(LGError, _lg_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
     app.include_router(system_views.router)

@@ -8,6 +8,7 @@ append-only triggers.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import threading
 from collections.abc import Iterator, Sequence
@@ -92,8 +93,86 @@ def _sqlite_end(connection: Any) -> None:
         lock.release()
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine for ``url``; for SQLite, create the file's directory and turn on WAL and FKs."""
+@dataclasses.dataclass(frozen=True)
+class Waits:
+    """How long a database connection may keep its user waiting, per kind of work (PostgreSQL).
+
+    Every wait is bounded, so a database that hangs (a stalled network path, a stuck lock holder) turns
+    into an error the caller can act on instead of a request or a job that never ends:
+
+    - ``pool``: for a free connection from this process's pool;
+    - ``connect``: for a new connection to be established (``connect_timeout``);
+    - ``statement`` and ``lock``: the server cancels a statement running, or waiting for a row or table
+      lock, for longer (``statement_timeout``, ``lock_timeout``);
+    - ``idle_in_transaction``: the server ends a session left idle inside a transaction;
+    - ``answer``: the client gives up on a server that does not answer at all (the server-side limits
+      cannot fire when the network path hangs) and closes the connection.
+    """
+
+    pool: float
+    connect: int
+    statement: float
+    lock: float
+    idle_in_transaction: float
+    answer: float | None
+
+
+HTTP_WAITS = Waits(pool=5, connect=3, statement=10, lock=5, idle_in_transaction=60, answer=15)
+"""The API and the moderator UI: a person or a client is waiting, so fail fast with 503 and let them retry."""
+
+BATCH_WAITS = Waits(pool=60, connect=10, statement=0, lock=120, idle_in_transaction=0, answer=None)
+"""CLI commands and batch jobs: long statements are normal; only lock waits are bounded (0 = no limit)."""
+
+WAITS = {"http": HTTP_WAITS, "batch": BATCH_WAITS}
+
+
+@functools.cache
+def _answering_connection(answer_timeout: float) -> Any:
+    """A psycopg connection class that gives up on a server that does not answer within ``answer_timeout`` s.
+
+    libpq waits on its socket without a limit, and a statement timeout is enforced by the server, so
+    neither helps when the path to the server hangs. This closes the connection instead, and the caller
+    sees an ``OperationalError`` (a 503 over HTTP). Built on first use: psycopg is imported only by
+    processes that talk to PostgreSQL.
+    """
+    import psycopg
+
+    class AnsweringConnection(psycopg.Connection[Any]):
+        def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+            try:
+                return super().wait(gen, interval=interval, timeout=timeout or answer_timeout)
+            except psycopg.errors._WaitTimeout:
+                self.pgconn.finish()
+                raise psycopg.OperationalError(
+                    f"the database did not answer within {answer_timeout:g} s; the connection was closed"
+                ) from None
+
+    return AnsweringConnection
+
+
+def _postgres_options(waits: Waits) -> dict[str, Any]:
+    settings = {
+        "statement_timeout": int(waits.statement * 1000),
+        "lock_timeout": int(waits.lock * 1000),
+        "idle_in_transaction_session_timeout": int(waits.idle_in_transaction * 1000),
+    }
+    return {
+        "connect_timeout": waits.connect,
+        "options": " ".join(f"-c {name}={value}" for name, value in settings.items()),
+        # Keepalives notice a server host that vanished (not one that stalls; ``answer`` covers that).
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
+
+
+def make_engine(url: str, purpose: str = "batch") -> Engine:
+    """Create an engine for ``url``; for SQLite, create the file's directory and turn on WAL and FKs.
+
+    ``purpose`` picks the :class:`Waits` of a PostgreSQL engine: ``"http"`` for the server, ``"batch"``
+    for the CLI and batch jobs.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -106,7 +185,23 @@ def make_engine(url: str) -> Engine:
         return engine
     # No pre-ping: it costs a round trip on every checkout (1.5 ms of a 10 ms request). A connection the
     # server dropped fails its request with a 503 and the pool is invalidated, so the next one reconnects.
-    return create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_CONNECTIONS - POOL_SIZE, pool_recycle=1800)
+    waits = WAITS[purpose]
+    engine = create_engine(
+        url,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_CONNECTIONS - POOL_SIZE,
+        pool_recycle=1800,
+        pool_timeout=waits.pool,
+        connect_args=_postgres_options(waits),
+    )
+    if waits.answer and parsed.get_driver_name() == "psycopg":
+        answering = _answering_connection(waits.answer)
+
+        @event.listens_for(engine, "do_connect")
+        def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+            return answering.connect(*cargs, **cparams)
+
+    return engine
 
 
 def checkpoint_wal(engine: Engine) -> None:
@@ -125,14 +220,23 @@ def checkpoint_wal(engine: Engine) -> None:
         raw.close()
 
 
-_ENGINE_URLS: set[str] = set()
+_ENGINES: set[tuple[str, str]] = set()
 
 
-@functools.lru_cache(maxsize=8)
-def get_engine(url: str) -> Engine:
-    """Return one shared engine per URL (per process; see :func:`dispose_all`)."""
-    _ENGINE_URLS.add(url)
-    return make_engine(url)
+def get_engine(url: str, purpose: str = "batch") -> Engine:
+    """Return one shared engine per URL and purpose (per process; see :func:`dispose_all`).
+
+    SQLite has one engine per URL whatever the purpose (its writers queue on one lock per URL).
+    """
+    if url.startswith("sqlite"):
+        purpose = "batch"
+    return _cached_engine(url, purpose)
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_engine(url: str, purpose: str) -> Engine:
+    _ENGINES.add((url, purpose))
+    return make_engine(url, purpose)
 
 
 @functools.cache
@@ -188,10 +292,10 @@ def dispose_all() -> None:
     A database connection must never be shared by two processes: after a fork both would talk over the
     same socket and corrupt each other's results.
     """
-    for url in list(_ENGINE_URLS):
-        get_engine(url).dispose()
-    _ENGINE_URLS.clear()
-    get_engine.cache_clear()
+    for url, purpose in list(_ENGINES):
+        _cached_engine(url, purpose).dispose()
+    _ENGINES.clear()
+    _cached_engine.cache_clear()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -231,6 +335,10 @@ def migrate(url: str, revision: str = "head") -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+        if connection.dialect.name == "postgresql":
+            # Fresh statistics for the planner: a database restored or bulk-loaded and then migrated has
+            # none until autovacuum comes round, and plans made without them can be far off.
+            connection.exec_driver_sql("ANALYZE")
 
 
 def current_revision(url: str) -> str | None:

@@ -31,13 +31,24 @@ async def get_db_session(request: Request) -> AsyncIterator[Session]:
     limiter: anyio.CapacityLimiter = request.app.state.finish_limiter
     try:
         yield session
-        await _finish(_commit_and_close, session, limiter)
     except OperationalError as exc:
         await _finish(_rollback_and_close, session, limiter)
-        raise Unavailable("the database is unavailable; nothing from this request was saved. Retry shortly.") from exc
+        raise Unavailable(NOTHING_SAVED) from exc
     except BaseException:
         await _finish(_rollback_and_close, session, limiter)
         raise
+    try:
+        await _finish(_commit_and_close, session, limiter)
+    except OperationalError as exc:
+        # The COMMIT may have reached the server before the connection failed: the outcome is unknown.
+        raise Unavailable(COMMIT_UNKNOWN) from exc
+
+
+NOTHING_SAVED = "the database is unavailable; nothing from this request was saved. Retry shortly."
+COMMIT_UNKNOWN = (
+    "the database did not confirm the commit, so this request may or may not have been saved. "
+    "Re-send it once the database is back: re-sending a listing or the same decision is safe."
+)
 
 
 async def _finish(end: Callable[[Session], None], session: Session, limiter: anyio.CapacityLimiter) -> None:
@@ -87,6 +98,9 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-DbSession = Annotated[Session, Depends(get_db_session)]
+# scope="function": the session is committed when the view returns, before the response is sent. With the
+# default (request) scope FastAPI sends the response first, so a client could be told "done" for a commit
+# that then failed, or send its next request before this one's changes were visible.
+DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
 CurrentScreener = Annotated[Screener, Depends(get_screener)]
 AppSettings = Annotated[Settings, Depends(get_app_settings)]

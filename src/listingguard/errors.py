@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 
 class LGError(Exception):
     """Base class: a message for a person and the HTTP status it maps to."""
@@ -65,3 +67,19 @@ class ModelError(LGError):
     """A model directory that cannot be used (missing, corrupt, or from another version)."""
 
     status_code = 500
+
+
+class ErrorDetail(BaseModel):
+    """One problem: where (``loc``, e.g. ``["body", 3, "price"]`` or ``["query", "limit"]``) and what."""
+
+    model_config = ConfigDict(extra="allow")  # malformed JSON adds "line" and "column"
+
+    loc: list[str | int]
+    msg: str
+
+
+class Error(BaseModel):
+    """The one error body of the API, for every 4xx and 5xx: a sentence for a person, and the details."""
+
+    error: str
+    detail: list[ErrorDetail] = []

@@ -7,7 +7,7 @@ import json
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -17,6 +17,8 @@ from pydantic import (
     StringConstraints,
     field_validator,
 )
+
+from listingguard.inputs import Text, json_problem
 
 MAX_TITLE = 300
 MAX_DESCRIPTION = 20_000
@@ -36,19 +38,6 @@ class Condition(StrEnum):
     poor = "poor"
 
 
-def _clean_text(value: str) -> str:
-    """Refuse text that cannot be stored or displayed faithfully (broken Unicode, NUL bytes)."""
-    if "\x00" in value:
-        raise ValueError("contains a NUL character; remove it")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(
-            f"contains broken Unicode (an unpaired surrogate at character {exc.start}); send valid UTF-8"
-        ) from None
-    return value
-
-
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must contain more than whitespace")
@@ -63,7 +52,6 @@ def _topic_name(value: str) -> str:
     return value
 
 
-Text = Annotated[str, Field(strict=True), AfterValidator(_clean_text)]
 Identifier = Annotated[
     str,
     Field(strict=True),
@@ -132,7 +120,13 @@ class ListingIn(ListingContent):
     @field_validator("meta")
     @classmethod
     def _small_meta(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is not None and len(json.dumps(value, ensure_ascii=False, default=str)) > MAX_META_BYTES:
+        """At most 8 KiB, nested at most ``inputs.MAX_JSON_DEPTH`` deep, finite numbers and storable text only."""
+        if value is None:
+            return None
+        problem = json_problem(value)
+        if problem:
+            raise ValueError(problem)
+        if len(json.dumps(value, ensure_ascii=False, default=str)) > MAX_META_BYTES:
             raise ValueError(f"is larger than {MAX_META_BYTES} bytes; keep provenance short")
         return value
 
@@ -157,3 +151,71 @@ class ListingRead(BaseModel):
     created_at: datetime
     received_at: datetime
     labels: list[str] | None
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+UTCDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+"""A timestamp as the API shows it: always with its zone (SQLite hands stored UTC times back without one)."""
+
+
+class ScreeningVersions(BaseModel):
+    """The model, rule-set and policy versions behind an action."""
+
+    model: str | None
+    rules: str | None
+    policy: str | None
+
+
+class ActionRecord(BaseModel):
+    """The action taken on a listing revision, with every reason (``action`` is null if none is stored)."""
+
+    id: str
+    action: str | None
+    topics: list[str] = []
+    scores: dict[str, float] = {}
+    rules: list[str] = []
+    rule_hits: list[dict[str, Any]] = []
+    reasons: list[str] = []
+    priority: float = 0.0
+    explanations: dict[str, list[dict[str, Any]]] = {}
+    versions: ScreeningVersions | None = None
+
+
+class ListingResult(ActionRecord):
+    """The answer for one submitted listing: its action, and whether it was new, changed or a re-send."""
+
+    status: Literal["created", "revised", "unchanged"]
+    revision: int
+
+
+class ListingResults(BaseModel):
+    """The answer for a batch: one result per listing, in the order sent."""
+
+    results: list[ListingResult]
+
+
+class StoredListing(BaseModel):
+    """A stored revision in the interchange format, as the API shows it."""
+
+    id: str
+    revision: int
+    title: str
+    description: str
+    price: float
+    currency: str
+    category: str
+    brand: str | None
+    condition: str | None
+    seller_id: str
+    image_refs: list[str]
+    created_at: UTCDatetime
+
+
+class ListingWithAction(BaseModel):
+    """The current revision of a listing and the latest action on it."""
+
+    listing: StoredListing
+    action: ActionRecord | None

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from listingguard import inputs
 from listingguard.deps import AppSettings, CurrentScreener, DbSession
 from listingguard.errors import Invalid, TooLarge
 from listingguard.listings import service
 from listingguard.listings.io import check_topics, validation_errors
-from listingguard.listings.schemas import ListingIn
+from listingguard.listings.schemas import ListingIn, ListingResult, ListingResults, ListingWithAction
+from listingguard.routing import APIRoute
 from listingguard.screening import service as screening_service
 from listingguard.users.deps import require
 from listingguard.users.models import User
 
-router = APIRouter(prefix="/v1/listings", tags=["listings"])
+router = APIRouter(prefix="/v1/listings", tags=["listings"], route_class=APIRoute)
 
 Writer = Annotated[User, Depends(require("listings:write"))]
 Reader = Annotated[User, Depends(require("listings:read"))]
@@ -55,20 +56,7 @@ async def read_json_body(request: Request, limit: int) -> Any:
     raw = b"".join(chunks)
     if not raw.strip():
         raise Invalid("the request body is empty; send a listing object or an array of listings")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Invalid(
-            f"the request body is not valid UTF-8 (bad byte at offset {exc.start}); encode it as UTF-8",
-            detail=[{"loc": ["body"], "msg": "invalid UTF-8"}],
-        ) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise Invalid(
-            f"malformed JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-            detail=[{"loc": ["body"], "msg": f"malformed JSON: {exc.msg}", "line": exc.lineno, "column": exc.colno}],
-        ) from None
+    return inputs.parse_json_body(raw)
 
 
 def parse_listings(payload: Any, *, max_batch: int, known_topics: list[str]) -> tuple[list[ListingIn], bool]:
@@ -117,6 +105,7 @@ def parse_listings(payload: Any, *, max_batch: int, known_topics: list[str]) -> 
     "",
     summary="Submit one listing or a batch and get the action for each",
     openapi_extra=_BODY_DOC,
+    response_model=ListingResult | ListingResults,
     responses={413: {"description": "Body too large"}, 422: {"description": "Invalid listing"}},
 )
 async def create_listings(request: Request, screener: CurrentScreener, settings: AppSettings, user: Writer) -> Any:
@@ -133,8 +122,13 @@ async def create_listings(request: Request, screener: CurrentScreener, settings:
     return JSONResponse(records[0] if single else {"results": records})
 
 
-@router.get("/{listing_id}", summary="The latest revision of a listing and its latest action")
-def get_listing(listing_id: str, db_session: DbSession, user: Reader) -> dict[str, Any]:
+@router.get(
+    "/{listing_id}",
+    summary="The latest revision of a listing and its latest action",
+    response_model=ListingWithAction,
+    responses={404: {"description": "No such listing"}},
+)
+def get_listing(listing_id: Annotated[inputs.Text, Path(max_length=128)], db_session: DbSession, user: Reader) -> Any:
     """Look up a listing by the marketplace's id."""
     revision = service.get_current_revision_or_raise(db_session, listing_id=listing_id)
     action = screening_service.latest_action(db_session, revision_id=revision.id)

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from listingguard.deps import AppSettings, DbSession
-from listingguard.errors import NotFound
+from listingguard.errors import Invalid, NotFound
+from listingguard.inputs import Text
 from listingguard.registry import reports, service
 from listingguard.registry.models import ALIASES
 from listingguard.registry.schemas import (
@@ -24,26 +25,38 @@ from listingguard.registry.schemas import (
 )
 from listingguard.registry.serving import artifact_store
 from listingguard.release import promote as release
+from listingguard.routing import APIRoute
 from listingguard.users.deps import require
 from listingguard.users.models import User
 
-router = APIRouter(prefix="/v1", tags=["models"])
+router = APIRouter(prefix="/v1", tags=["models"], route_class=APIRoute)
 
 Reader = Annotated[User, Depends(require("models:read"))]
 Releaser = Annotated[User, Depends(require("models:promote"))]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """A moment in UTC (naive means UTC), within what both databases store."""
+    try:
+        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        moment = None
+    if moment is None or not EARLIEST <= moment <= LATEST:
+        raise Invalid(f"{value.isoformat()}: give a moment between 1970 and 9000")
+    return moment
 
 
 @router.get("/models", summary="Registered model versions", response_model=list[ModelVersionOut])
 def list_models(
     db_session: DbSession,
     user: Reader,
-    topic: Annotated[str | None, Query(max_length=64)] = None,
-    author: Annotated[str | None, Query(max_length=64)] = None,
+    topic: Annotated[Text | None, Query(max_length=64)] = None,
+    author: Annotated[Text | None, Query(max_length=64)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     never_served: bool = False,
@@ -86,7 +99,7 @@ def list_aliases(db_session: DbSession, user: Reader) -> list[AliasOut]:
 def alias_history(
     db_session: DbSession,
     user: Reader,
-    alias: Annotated[str | None, Query(max_length=32)] = None,
+    alias: Annotated[Text | None, Query(max_length=32)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AliasEventOut]:
     """Who moved which alias, from what to what, when, why and on what evidence; newest first."""
@@ -98,7 +111,7 @@ def served(
     at: datetime,
     db_session: DbSession,
     user: Reader,
-    alias: Annotated[str, Query(max_length=32)] = "production",
+    alias: Annotated[Text, Query(max_length=32)] = "production",
 ) -> ServedOut:
     """The bundle ``alias`` named at ``at`` (naive times are UTC), from the append-only history."""
     return reports.served(db_session, at=_utc(at), alias=alias)
@@ -109,9 +122,9 @@ class PromoteIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ref: Annotated[str, StringConstraints(min_length=1, max_length=80)]
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-    override_reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+    ref: Annotated[Text, StringConstraints(min_length=1, max_length=80)]
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
+    override_reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000)] | None = None
 
 
 class RollbackIn(BaseModel):
@@ -119,7 +132,7 @@ class RollbackIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
 
 
 def _alias(name: str) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from listingguard.listings.schemas import TopicName
+from listingguard.inputs import Minutes, Text
+from listingguard.listings.schemas import StoredListing, TopicName, UTCDatetime
 
 
 class ClaimIn(BaseModel):
@@ -15,10 +15,10 @@ class ClaimIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kinds: list[Annotated[str, StringConstraints(pattern=r"^(enforcement|evaluation|exploration)$")]] = []
+    kinds: list[Annotated[Text, StringConstraints(pattern=r"^(enforcement|evaluation|exploration)$")]] = []
     topic: TopicName | None = None
-    older_than_minutes: int | None = Field(default=None, ge=0, le=525600)
-    newer_than_minutes: int | None = Field(default=None, ge=0, le=525600)
+    older_than_minutes: Minutes | None = None
+    newer_than_minutes: Minutes | None = None
 
 
 class DecisionIn(BaseModel):
@@ -26,9 +26,9 @@ class DecisionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    claim_token: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+    claim_token: Annotated[Text, StringConstraints(min_length=1, max_length=36)]
     topics: list[TopicName] = Field(default=[], max_length=16)
-    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    note: Annotated[Text, StringConstraints(max_length=2000)] | None = None
 
 
 class ReleaseIn(BaseModel):
@@ -36,7 +36,7 @@ class ReleaseIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    claim_token: Annotated[str, StringConstraints(min_length=1, max_length=36)]
+    claim_token: Annotated[Text, StringConstraints(min_length=1, max_length=36)]
 
 
 class EvaluationTasksIn(BaseModel):
@@ -44,10 +44,10 @@ class EvaluationTasksIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    listing_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] = Field(
+    listing_ids: list[Annotated[Text, StringConstraints(min_length=1, max_length=128)]] = Field(
         min_length=1, max_length=10000
     )
-    source: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    source: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
 
 
 class AppealIn(BaseModel):
@@ -55,8 +55,8 @@ class AppealIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    listing_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    message: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    listing_id: Annotated[Text, StringConstraints(min_length=1, max_length=128)]
+    message: Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
 
 
 class DecisionRead(BaseModel):
@@ -74,7 +74,7 @@ class DecisionRead(BaseModel):
     kind: str
     purpose: str
     inclusion_probability: float
-    created_at: datetime
+    created_at: UTCDatetime
 
 
 class TaskRead(BaseModel):
@@ -88,8 +88,55 @@ class TaskRead(BaseModel):
     listing_id: str
     revision: int
     claim_token: str | None = None
-    lease_expires_at: datetime | None = None
-    created_at: datetime
+    lease_expires_at: UTCDatetime | None = None
+    created_at: UTCDatetime
     message: str | None = None
-    listing: dict[str, Any]
+    listing: StoredListing
+    price_context: dict[str, Any] | None = None
     signals: dict[str, Any] | None = None
+
+
+class QueueItem(BaseModel):
+    """A claimable task in hand-out order (evaluation tasks show no suspected topics: they are blind)."""
+
+    id: int
+    kind: str
+    purpose: str
+    listing_id: str
+    topics: list[str]
+    priority: float
+    created_at: UTCDatetime
+
+
+class ReviewStats(BaseModel):
+    """Backlog by kind and topic, decisions per hour over the last 24 h, agreement per topic."""
+
+    backlog: dict[str, Any]
+    decisions_per_hour: list[dict[str, Any]]
+    decisions_total: int
+    agreement: dict[str, Any]
+
+
+class TaskIds(BaseModel):
+    """The tasks created, in the order of the listing ids given."""
+
+    task_ids: list[int]
+
+
+class AppealCreated(BaseModel):
+    """The review task an appeal created."""
+
+    task_id: int
+
+
+class AuditEntryRead(BaseModel):
+    """One audit-log entry: who changed what, when, before and after."""
+
+    id: int
+    at: UTCDatetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None

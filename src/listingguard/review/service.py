@@ -25,8 +25,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from listingguard.audit import service as audit_service
 from listingguard.db import insert_returning_ids
 from listingguard.errors import Conflict, Invalid, NotFound
+from listingguard.inputs import MAX_DB_INT, MAX_MINUTES, check_text
 from listingguard.listings import service as listings_service
-from listingguard.listings.models import ListingRevision
+from listingguard.listings.models import Listing, ListingRevision
 from listingguard.policy.schemas import SamplingPolicy
 from listingguard.review import sampling
 from listingguard.review.agreement import agreement
@@ -54,6 +55,9 @@ class QueueFilter:
                 raise Invalid(f"unknown task kind {kind!r}; choose from {', '.join(TASK_KINDS)}")
         if self.topic is not None and self.topic not in known_topics:
             raise Invalid(f"unknown topic {self.topic!r}; known topics: {', '.join(known_topics)}")
+        for name, minutes in (("older_than", self.older_than_minutes), ("newer_than", self.newer_than_minutes)):
+            if minutes is not None and not 0 <= minutes <= MAX_MINUTES:  # the UI's filters arrive unchecked
+                raise Invalid(f"{name}: give an age from 0 to {MAX_MINUTES} minutes (a year), not {minutes}")
         return self
 
 
@@ -72,6 +76,7 @@ def _cancel_open_for_listing(db_session: Session, *, listing_id: str, now: datet
         )
     ).all()
     for task in stale:
+        before = {"status": task.status, "claimed_by": task.claimed_by}  # a claimed task is cancelled too
         task.status = "cancelled"
         audit_service.log(
             db_session,
@@ -80,7 +85,7 @@ def _cancel_open_for_listing(db_session: Session, *, listing_id: str, now: datet
             entity="review_task",
             entity_id=task.id,
             now=now,
-            before={"status": "open"},
+            before=before,
             after={"status": "cancelled", "why": "listing revised"},
         )
 
@@ -197,6 +202,9 @@ def _current_revisions(db_session: Session, listing_ids: Sequence[str]) -> dict[
 def create_appeal(db_session: Session, *, listing_id: str, message: str, actor: str, now: datetime) -> ReviewTask:
     """A seller's appeal: a new task for a moderator other than the one who decided last."""
     revision = _current_revisions(db_session, [listing_id])[listing_id]
+    # One appeal at a time per listing: concurrent appeals queue on the listing's row, so the check for
+    # a pending appeal below sees the one just created (on SQLite the write lock already serialises them).
+    db_session.execute(select(Listing.id).where(Listing.id == listing_id).with_for_update())
     last = db_session.scalars(
         select(Decision).where(Decision.listing_id == listing_id).order_by(Decision.id.desc()).limit(1)
     ).first()
@@ -269,8 +277,12 @@ def claim_next(
     flt: QueueFilter = QueueFilter(),
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
+    passing_over: Sequence[int] = (),
 ) -> ReviewTask | None:
     """Lease the most urgent task this reviewer may take (highest priority, then oldest), or None.
+
+    ``passing_over`` names tasks not to hand out this time (the one just skipped, which would otherwise
+    come straight back when it is the most urgent).
 
     One statement picks and takes the task, and returns its state before and after:
     ``UPDATE review_tasks SET … FROM (SELECT … LIMIT 1 FOR UPDATE SKIP LOCKED) AS picked … RETURNING``.
@@ -280,7 +292,38 @@ def claim_next(
     pick = _filtered(
         select(ReviewTask.id, ReviewTask.status, ReviewTask.claimed_by).where(_claimable(now)), reviewer, flt, now
     )
+    if passing_over:
+        pick = pick.where(ReviewTask.id.not_in(list(passing_over)))
     pick = pick.order_by(ReviewTask.priority.desc(), ReviewTask.created_at, ReviewTask.id).limit(1)
+    return _claim(db_session, pick, reviewer=reviewer, now=now, lease=lease)
+
+
+def claim_task(
+    db_session: Session, *, task_id: int, reviewer: User, now: datetime, lease: timedelta = DEFAULT_LEASE
+) -> ReviewTask:
+    """Lease one chosen task (a row clicked in the queue), or :class:`Conflict` if it cannot be had now."""
+    pick = _filtered(
+        select(ReviewTask.id, ReviewTask.status, ReviewTask.claimed_by).where(
+            ReviewTask.id == task_id, _claimable(now)
+        ),
+        reviewer,
+        QueueFilter(),
+        now,
+    )
+    task = _claim(db_session, pick, reviewer=reviewer, now=now, lease=lease)
+    if task is not None:
+        return task
+    current = get_or_raise(db_session, task_id=task_id)
+    if current.status == "claimed" and current.claimed_by == reviewer.id:
+        return current  # already yours (a second click on the row): keep the lease you have
+    if current.excluded_user_id == reviewer.id and current.status in ("open", "claimed"):
+        raise Conflict(f"task {task_id} is for another moderator (it reviews your own decision); take the next task")
+    state = "taken by another moderator" if current.status == "claimed" else current.status
+    raise Conflict(f"task {task_id} is {state}; nothing was claimed. Take the next task.")
+
+
+def _claim(db_session: Session, pick: Any, *, reviewer: User, now: datetime, lease: timedelta) -> ReviewTask | None:
+    """Take the task ``pick`` selects (columns id, status, claimed_by) in one statement; audit the claim."""
     if db_session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     picked = pick.subquery("picked")
@@ -311,7 +354,9 @@ def claim_next(
 
 
 def get(db_session: Session, *, task_id: int) -> ReviewTask | None:
-    """The task with this id, or None."""
+    """The task with this id, or None (also for an id no database integer can hold, e.g. from a URL)."""
+    if not 1 <= task_id <= MAX_DB_INT:
+        return None
     return db_session.get(ReviewTask, task_id)
 
 
@@ -327,11 +372,31 @@ def _held_by(task: ReviewTask, reviewer: User, claim_token: str) -> bool:
     return task.status == "claimed" and task.claimed_by == reviewer.id and task.claim_token == claim_token
 
 
+def _not_held(task: ReviewTask, reviewer: User, *, nothing: str) -> Conflict:
+    """What happened when ``reviewer`` acts on ``task`` without holding it under the token they sent."""
+    if task.status == "claimed" and task.claimed_by == reviewer.id:
+        return Conflict(
+            f"wrong claim token for task {task.id}: you hold its lease, but under another claim token "
+            f"(from a later claim, or another tab). Send the claim_token of your current claim. {nothing}"
+        )
+    if task.status == "claimed":
+        return Conflict(
+            f"you no longer hold task {task.id}: another moderator holds it now (if it was yours, your lease "
+            f"expired and it was handed out again). {nothing} Take the next task."
+        )
+    if task.status == "open":
+        return Conflict(
+            f"you do not hold task {task.id}: it is back in the queue (skipped, or your lease expired). "
+            f"{nothing} Claim it again or take the next task."
+        )
+    return Conflict(f"task {task.id} is {task.status}. {nothing} Take the next task.")
+
+
 def release(db_session: Session, *, task_id: int, reviewer: User, claim_token: str, now: datetime) -> ReviewTask:
     """Give a claimed task back to the queue (skip)."""
     task = _locked(db_session, task_id)
     if not _held_by(task, reviewer, claim_token):
-        raise Conflict(f"you do not hold task {task_id} any more; nothing to release")
+        raise _not_held(task, reviewer, nothing="Nothing was released.")
     task.status = "open"
     task.claimed_by = None
     task.claim_token = None
@@ -374,6 +439,8 @@ def decide(
     A repeated submit of the same verdict under the same claim returns the recorded decision unchanged.
     Primary and appeal decisions enforce: ``ok`` restores a hidden listing, a violation hides it.
     """
+    check_text("claim_token", claim_token)  # the UI's form fields arrive unchecked (the API's are typed)
+    check_text("note", note)
     verdict = sorted(set(topics))
     unknown = [t for t in verdict if t not in known_topics]
     if unknown:
@@ -388,11 +455,8 @@ def decide(
         raise Conflict(f"task {task_id} was already decided (decision {existing.id}); nothing was changed")
     if task.status == "cancelled":
         raise Conflict(f"task {task_id} was cancelled because the listing changed; take the next task")
-    if not (task.claimed_by == reviewer.id and task.claim_token == claim_token):
-        raise Conflict(
-            f"you no longer hold task {task_id}: your lease expired and another moderator took it. "
-            "Nothing was saved; take the next task."
-        )
+    if not _held_by(task, reviewer, claim_token):
+        raise _not_held(task, reviewer, nothing="Nothing was saved.")
     decision = Decision(
         task_id=task.id,
         revision_id=task.revision_id,

@@ -5,24 +5,35 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import StringConstraints
 
 from listingguard.audit import service as audit_service
 from listingguard.deps import AppSettings, CurrentScreener, DbSession
+from listingguard.inputs import DbId, Minutes, Text
 from listingguard.review import service
 from listingguard.review.display import task_view
 from listingguard.review.schemas import (
+    AppealCreated,
     AppealIn,
+    AuditEntryRead,
     ClaimIn,
     DecisionIn,
     DecisionRead,
     EvaluationTasksIn,
+    QueueItem,
     ReleaseIn,
+    ReviewStats,
+    TaskIds,
+    TaskRead,
 )
+from listingguard.routing import APIRoute
 from listingguard.users.deps import require
 from listingguard.users.models import User
 
-router = APIRouter(prefix="/v1", tags=["review"])
+router = APIRouter(prefix="/v1", tags=["review"], route_class=APIRoute)
+
+TaskId = Annotated[DbId, Path(description="a task id, from claim or the queue")]
 
 Reviewer = Annotated[User, Depends(require("review:work"))]
 Lead = Annotated[User, Depends(require("review:manage"))]
@@ -33,7 +44,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-@router.post("/review/claim", summary="Claim the most urgent task (204 when the queue is empty)")
+@router.post(
+    "/review/claim",
+    summary="Claim the most urgent task (204 when the queue is empty)",
+    response_model=TaskRead,
+    responses={204: {"description": "The queue is empty"}},
+)
 def claim(
     claim_in: ClaimIn, db_session: DbSession, user: Reviewer, screener: CurrentScreener, settings: AppSettings
 ) -> Any:
@@ -52,9 +68,14 @@ def claim(
     return task_view(db_session, task=task, screener=screener, show_claim=True)
 
 
-@router.post("/review/tasks/{task_id}/decision", summary="Decide a claimed task", response_model=DecisionRead)
+@router.post(
+    "/review/tasks/{task_id}/decision",
+    summary="Decide a claimed task",
+    response_model=DecisionRead,
+    responses={404: {"description": "No such task"}, 409: {"description": "Not yours, or decided otherwise"}},
+)
 def decide(
-    task_id: int, decision_in: DecisionIn, db_session: DbSession, user: Reviewer, screener: CurrentScreener
+    task_id: TaskId, decision_in: DecisionIn, db_session: DbSession, user: Reviewer, screener: CurrentScreener
 ) -> Any:
     """Record the verdict; repeating the same submit returns the same decision."""
     return service.decide(
@@ -70,24 +91,29 @@ def decide(
     )
 
 
-@router.post("/review/tasks/{task_id}/release", summary="Give a claimed task back (skip)", status_code=204)
-def release(task_id: int, release_in: ReleaseIn, db_session: DbSession, user: Reviewer) -> Response:
+@router.post(
+    "/review/tasks/{task_id}/release",
+    summary="Give a claimed task back (skip)",
+    status_code=204,
+    responses={404: {"description": "No such task"}, 409: {"description": "Not yours"}},
+)
+def release(task_id: TaskId, release_in: ReleaseIn, db_session: DbSession, user: Reviewer) -> Response:
     """Return the task to the queue."""
     service.release(db_session, task_id=task_id, reviewer=user, claim_token=release_in.claim_token, now=_now())
     return Response(status_code=204)
 
 
-@router.get("/review/queue", summary="Claimable tasks in hand-out order")
+@router.get("/review/queue", summary="Claimable tasks in hand-out order", response_model=list[QueueItem])
 def queue(
     db_session: DbSession,
     user: Reviewer,
     screener: CurrentScreener,
-    kind: Annotated[list[str] | None, Query()] = None,
-    topic: str | None = None,
-    older_than_minutes: int | None = None,
-    newer_than_minutes: int | None = None,
+    kind: Annotated[list[Annotated[Text, StringConstraints(max_length=32)]] | None, Query()] = None,
+    topic: Annotated[Text | None, Query(max_length=64)] = None,
+    older_than_minutes: Minutes | None = None,
+    newer_than_minutes: Minutes | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[dict[str, Any]]:
+) -> Any:
     """What the caller would get, most urgent first."""
     flt = service.QueueFilter(tuple(kind or ()), topic, older_than_minutes, newer_than_minutes).validate(
         screener.topics
@@ -108,14 +134,20 @@ def queue(
     ]
 
 
-@router.get("/review/stats", summary="Backlog, throughput and agreement")
-def stats(db_session: DbSession, user: Lead, screener: CurrentScreener) -> dict[str, Any]:
+@router.get("/review/stats", summary="Backlog, throughput and agreement", response_model=ReviewStats)
+def stats(db_session: DbSession, user: Lead, screener: CurrentScreener) -> Any:
     """Decisions per hour (last 24 h), backlog by kind and topic, Cohen's kappa per topic."""
     return service.stats(db_session, topics=screener.topics, now=_now())
 
 
-@router.post("/review/evaluation-tasks", summary="Create blind review tasks", status_code=201)
-def evaluation_tasks(body: EvaluationTasksIn, db_session: DbSession, user: Lead) -> dict[str, Any]:
+@router.post(
+    "/review/evaluation-tasks",
+    summary="Create blind review tasks",
+    status_code=201,
+    response_model=TaskIds,
+    responses={404: {"description": "A listing id that is not stored"}},
+)
+def evaluation_tasks(body: EvaluationTasksIn, db_session: DbSession, user: Lead) -> Any:
     """Tasks for a backtest or experiment: moderators see the listing only."""
     tasks = service.create_evaluation_tasks(
         db_session, listing_ids=body.listing_ids, source=body.source, actor=user.username, now=_now()
@@ -123,8 +155,14 @@ def evaluation_tasks(body: EvaluationTasksIn, db_session: DbSession, user: Lead)
     return {"task_ids": [t.id for t in tasks]}
 
 
-@router.post("/appeals", summary="A seller appeals a decision", status_code=201)
-def appeal(body: AppealIn, db_session: DbSession, user: Appealer) -> dict[str, Any]:
+@router.post(
+    "/appeals",
+    summary="A seller appeals a decision",
+    status_code=201,
+    response_model=AppealCreated,
+    responses={404: {"description": "No such listing"}, 409: {"description": "Nothing to appeal"}},
+)
+def appeal(body: AppealIn, db_session: DbSession, user: Appealer) -> Any:
     """Creates a task for a moderator other than the one who decided last."""
     task = service.create_appeal(
         db_session, listing_id=body.listing_id, message=body.message, actor=user.username, now=_now()
@@ -132,14 +170,14 @@ def appeal(body: AppealIn, db_session: DbSession, user: Appealer) -> dict[str, A
     return {"task_id": task.id}
 
 
-@router.get("/audit", summary="The audit log (most recent first)")
+@router.get("/audit", summary="The audit log (most recent first)", response_model=list[AuditEntryRead])
 def audit(
     db_session: DbSession,
     user: Lead,
-    entity: str | None = None,
-    entity_id: str | None = None,
+    entity: Annotated[Text | None, Query(max_length=64)] = None,
+    entity_id: Annotated[Text | None, Query(max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[dict[str, Any]]:
+) -> Any:
     """Who changed what, when, before and after."""
     return [
         {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from listingguard.db import Base
@@ -44,9 +44,11 @@ class Action(Base):
     """What the policy did with a listing revision, with every reason and version behind it."""
 
     __tablename__ = "actions"
+    # (revision_id, id): a revision's latest action in one index step (migration 0004).
+    __table_args__ = (Index("ix_actions_revision_id_id", "revision_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    revision_id: Mapped[int] = mapped_column(ForeignKey("listing_revisions.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("listing_revisions.id"))
     listing_id: Mapped[str] = mapped_column(String(128), index=True)
     action: Mapped[str] = mapped_column(String(16), index=True)
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from listingguard.db import insert_returning_ids, insert_statement
@@ -124,11 +124,14 @@ def record_moderation(
     return row
 
 
+def latest_action_statement(revision_id: int) -> Select[Action]:
+    """The query behind :func:`latest_action`; the index ``(revision_id, id)`` serves it in one step."""
+    return select(Action).where(Action.revision_id == revision_id).order_by(Action.id.desc()).limit(1)
+
+
 def latest_action(db_session: Session, *, revision_id: int) -> Action | None:
     """The most recent action recorded for a revision, or None."""
-    return db_session.scalars(
-        select(Action).where(Action.revision_id == revision_id).order_by(Action.id.desc()).limit(1)
-    ).first()
+    return db_session.scalars(latest_action_statement(revision_id)).first()
 
 
 def action_record(action: Action, revision: ListingRevision) -> dict[str, Any]:

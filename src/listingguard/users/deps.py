@@ -12,12 +12,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Annotated
 
 import anyio
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
 from listingguard.errors import Forbidden, Unauthorized
+from listingguard.routing import AUTH_CHECK_ATTRIBUTE
 from listingguard.users import service
 from listingguard.users.models import User
 
@@ -31,12 +34,25 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "config:manage": frozenset({"admin"}),
     "models:read": frozenset({"moderator", "lead", "admin"}),
     "models:promote": frozenset({"lead", "admin"}),
+    "api:use": frozenset({"service", "moderator", "lead", "admin"}),
 }
 
 
 def allowed(user: User, permission: str) -> bool:
     """Whether ``user``'s role grants ``permission``."""
     return user.role in PERMISSIONS[permission]
+
+
+def ensure_allowed(user: User, permission: str) -> User:
+    """``user`` if their role grants ``permission``, else :class:`Forbidden`.
+
+    The one permission check: the API's :func:`require` and the UI's dependencies both call it, so a page
+    and the route that serves the same data can never disagree about who may see it.
+    """
+    roles = PERMISSIONS[permission]
+    if user.role not in roles:
+        raise Forbidden(f"a {user.role} may not do this ({permission} needs {', '.join(sorted(roles))})")
+    return user
 
 
 TOKEN_CACHE_SECONDS = 5.0
@@ -69,6 +85,12 @@ class TokenCache:
                 del self._entries[digest]
                 return None
             return entry[1]
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop every cached token of this account (disabled or its role changed in this process)."""
+        with self._lock:
+            for digest in [d for d, (_, user) in self._entries.items() if user.id == user_id]:
+                del self._entries[digest]
 
     def put(self, digest: str, user: User) -> None:
         with self._lock:
@@ -115,16 +137,38 @@ def _look_up(sessionmaker: Callable[[], Session], token: str) -> User:
         return service.snapshot(service.user_for_token(session, token=token, now=datetime.now(UTC)))
 
 
-def require(permission: str) -> Callable[..., Awaitable[User]]:
-    """A dependency that authenticates the caller and checks ``permission``."""
-    roles = PERMISSIONS[permission]
+REQUEST_USER_KEY = "listingguard.user"
 
-    async def check(request: Request) -> User:
+BEARER = HTTPBearer(
+    auto_error=False,  # the check below refuses with the project's own message
+    scheme_name="APIToken",
+    description="An API token: `Authorization: Bearer lg_…` (create one with `listingguard users token`).",
+)
+"""Declares the bearer-token scheme in /openapi.json, so that /docs can send a token."""
+
+
+def require(permission: str) -> Callable[..., Awaitable[User]]:
+    """A dependency that authenticates the caller and checks ``permission``.
+
+    The API's route class (``listingguard.routing``) calls it before the request body is read, so an
+    anonymous caller gets 401 before any 422; the user found is kept in the request scope for the
+    second call, as the view's dependency.
+    """
+    PERMISSIONS[permission]  # an unknown permission fails when the route is declared, not when called
+
+    async def check(request: Request, _declared: Annotated[object, Security(BEARER)] = None) -> User:
         # async on purpose: with the token cache most calls never leave the event loop; a plain function
         # would be sent to the thread pool, one more hand-over of the GIL per request.
-        user = await token_user(request)
-        if user.role not in roles:
-            raise Forbidden(f"a {user.role} may not do this ({permission} needs {', '.join(sorted(roles))})")
-        return user
+        user: User | None = request.scope.get(REQUEST_USER_KEY)
+        if user is None:
+            user = await token_user(request)
+            request.scope[REQUEST_USER_KEY] = user
+        return ensure_allowed(user, permission)
 
+    setattr(check, AUTH_CHECK_ATTRIBUTE, permission)
     return check
+
+
+def authenticated() -> Callable[..., Awaitable[User]]:
+    """A dependency for routes every account may call: a valid token, any role."""
+    return require("api:use")

@@ -1,5 +1,6 @@
 """The registry in the moderator UI: model versions (search by topic, author, date or text), the aliases,
-and backtest reports (leads only: they show what each model flagged).
+and backtest reports (leads only — ``WebLead``, the ``review:manage`` check the API uses: they show what
+each model flagged, which moderators labelling blind must not see).
 
 Read-only on purpose: moving an alias is a release and goes through ``listingguard models promote`` or
 ``POST /v1/aliases/…``, where the release gate and the audit trail live.
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from listingguard.config import get_settings
 from listingguard.deps import DbSession
-from listingguard.errors import Forbidden, Invalid, NotFound
+from listingguard.errors import Invalid, NotFound
 from listingguard.evaluation.backtest import design
 from listingguard.evaluation.backtest import plots as backtest_plots
 from listingguard.evaluation.backtest import report as backtest_report
@@ -25,8 +26,7 @@ from listingguard.evaluation.backtest.models import BacktestItem
 from listingguard.registry import reports, service
 from listingguard.registry.models import ModelVersion
 from listingguard.review.models import Decision, ReviewTask
-from listingguard.users.deps import allowed
-from listingguard.web.auth import WebReviewer
+from listingguard.web.auth import WebLead, WebReviewer
 from listingguard.web.views import render
 
 router = APIRouter(include_in_schema=False)
@@ -88,12 +88,6 @@ def models_page(
 _REPORTS: dict[tuple[int, int], dict[str, Any]] = {}
 
 
-def _lead(user: Any) -> None:
-    """Backtest pages show which listings each model flagged: for leads, never for the blind moderators."""
-    if not allowed(user, "review:manage"):
-        raise Forbidden("backtest reports are for leads and admins (moderators label their tasks blind)")
-
-
 def _report(db_session: Any, backtest_id: int) -> dict[str, Any]:
     """The report, cached per number of decided tasks (labels only ever grow, so the key says when to redo)."""
     row = backtest_service.get(db_session, backtest_id=backtest_id)
@@ -110,17 +104,15 @@ BacktestId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/backtests")
-def backtests_page(request: Request, db_session: DbSession, user: WebReviewer) -> HTMLResponse:
+def backtests_page(request: Request, db_session: DbSession, user: WebLead) -> HTMLResponse:
     """Every backtest with its progress."""
-    _lead(user)
     rows = [(row, backtest_service.progress_of(db_session, row)) for row in backtest_service.list_backtests(db_session)]
     return render(request, "backtests.html", user=user, nav="models", rows=rows)
 
 
 @router.get("/backtests/{backtest_id}")
-def backtest_page(backtest_id: BacktestId, request: Request, db_session: DbSession, user: WebReviewer) -> HTMLResponse:
+def backtest_page(backtest_id: BacktestId, request: Request, db_session: DbSession, user: WebLead) -> HTMLResponse:
     """The report: the gate's verdict with its reasons, the tables and plots, each count linked to its tasks."""
-    _lead(user)
     data = _report(db_session, backtest_id)
     return render(
         request,
@@ -134,8 +126,7 @@ def backtest_page(backtest_id: BacktestId, request: Request, db_session: DbSessi
 
 
 @router.get("/backtests/{backtest_id}/{name}.png")
-def backtest_plot(backtest_id: BacktestId, name: str, db_session: DbSession, user: WebReviewer) -> Response:
-    _lead(user)
+def backtest_plot(backtest_id: BacktestId, name: str, db_session: DbSession, user: WebLead) -> Response:
     if name not in backtest_plots.PLOTS:
         raise NotFound(f"no plot {name!r}")
     return Response(backtest_plots.render(_report(db_session, backtest_id), name), media_type="image/png")
@@ -146,11 +137,10 @@ def backtest_tasks(
     backtest_id: BacktestId,
     request: Request,
     db_session: DbSession,
-    user: WebReviewer,
+    user: WebLead,
     stratum: str = Query("", max_length=32),
 ) -> HTMLResponse:
     """The evaluation tasks behind a number: each with its stratum, inclusion probability and decision."""
-    _lead(user)
     row = backtest_service.get(db_session, backtest_id=backtest_id)
     codes = {design.stratum_name(c): c for c in range(-1, 2 + design.EXPLORE_STRATA)}
     if stratum and stratum not in codes:

@@ -5,7 +5,7 @@ Every action and prediction row from now on names the bundle that produced it, a
 Rows written before this migration keep ``bundle_id`` null and count as ``production``.
 
 Revision ID: 0006_registry
-Revises: 0003_claim_index
+Revises: 0005_web_sessions
 Create Date: 2026-12-02
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from listingguard.migrations.triggers import drop_append_only, make_append_only
 
 revision = "0006_registry"
-down_revision = "0003_claim_index"
+down_revision = "0005_web_sessions"
 branch_labels = None
 depends_on = None
 
