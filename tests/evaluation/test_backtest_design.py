@@ -79,3 +79,15 @@ def test_wilson_matches_statsmodels(k: int, n: int) -> None:
     ours = wilson(k, n)
     low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
     assert ours.low == pytest.approx(low, abs=1e-9) and ours.high == pytest.approx(high, abs=1e-9)
+
+
+def test_a_candidate_with_other_topics_is_refused_unless_shared_topics_are_asked_for(screener) -> None:  # type: ignore[no-untyped-def]
+    from listingguard.errors import Invalid
+    from listingguard.evaluation.backtest.service import _compared_topics
+
+    mine = set(screener.model.topics)
+    production = (mine - {"weapons"}) | {"knives"}
+    with pytest.raises(Invalid, match="only the candidate has weapons; only production has knives"):
+        _compared_topics(screener, production, shared=False)
+    assert _compared_topics(screener, production, shared=True) == sorted(mine - {"weapons"})
+    assert _compared_topics(screener, mine, shared=False) == sorted(mine)
