@@ -1,14 +1,16 @@
-"""Shared CLI plumbing: settings overrides, error rendering, progress bars, truth columns."""
+"""Shared CLI plumbing: settings overrides, error rendering, progress bars.
+
+This module is imported by every command's ``--help``, so it imports nothing heavy (see ``cli/__init__.py``).
+"""
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -23,7 +25,6 @@ from rich.progress import (
 
 from listingguard.config import Settings, get_settings
 from listingguard.errors import LGError
-from listingguard.listings.batch import ListingBatch
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -94,24 +95,3 @@ def count_progress() -> Progress:
         console=err_console,
         transient=False,
     )
-
-
-def truth_matrix(
-    batch: ListingBatch, topics: Sequence[str], metas: Sequence[dict[str, Any] | None], source: str
-) -> tuple[np.ndarray, str]:
-    """Labels to evaluate against: the simulator's ground truth when every row has it, else ``labels``."""
-    has_sim = bool(metas) and all(m and isinstance(m.get("sim"), dict) and "truth" in m["sim"] for m in metas)
-    use_sim = source == "simulator" or (source == "auto" and has_sim)
-    if use_sim:
-        if not has_sim:
-            raise LGError("--label-source simulator needs meta.sim.truth on every row (simulator output)")
-        index = {t: j for j, t in enumerate(topics)}
-        out = np.zeros((len(batch), len(topics)), dtype=np.int8)
-        for i, meta in enumerate(metas):
-            for topic in meta["sim"]["truth"]:  # type: ignore[index]
-                if topic in index:
-                    out[i, index[topic]] = 1
-        return out, "simulator ground truth (meta.sim.truth)"
-    if any(labels is None for labels in batch.labels):
-        raise LGError("some rows have no `labels`; evaluation needs labelled listings")
-    return batch.label_matrix(topics), "labels"

@@ -7,18 +7,16 @@ import json
 from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from listingguard.cli.common import byte_progress, console, count_progress, err_console, handle_errors, settings_with
-from listingguard.db import get_engine, migrate, session_scope
 from listingguard.errors import Invalid
-from listingguard.listings.io import RecordError, input_size, read_listings
-from listingguard.screening.flows import ingest_and_screen
-from listingguard.screening.loader import load_screener
-from listingguard.simulator.generator import SimulationConfig, simulate_day
+
+if TYPE_CHECKING:
+    from listingguard.listings.io import RecordError
 
 MAX_ERRORS_SHOWN = 20
 
@@ -43,6 +41,8 @@ def simulate(
     benign decoys, disguised violations, moderator label noise, and new slang appearing over the days.
     Each line carries `labels` (what a fallible moderator said) and `meta.sim.truth` (the ground truth).
     """
+    from listingguard.simulator.generator import SimulationConfig, simulate_day
+
     try:
         start_date = date.fromisoformat(start)
     except ValueError:
@@ -112,6 +112,11 @@ def ingest(
     (unless --strict). Each chunk is one transaction, so an interrupted run keeps what it committed and
     can simply be re-run: unchanged listings are recognised and skipped.
     """
+    from listingguard.db import get_engine, migrate, session_scope
+    from listingguard.listings.io import input_size, read_listings
+    from listingguard.screening.flows import ingest_and_screen
+    from listingguard.screening.loader import load_screener
+
     settings = settings_with(database_url, model)
     screener = load_screener(settings)
     if screener.model is None:

@@ -9,26 +9,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-import uvicorn
 from rich.panel import Panel
 
-from listingguard.app import create_app
-from listingguard.cli.common import console, count_progress, handle_errors, settings_with, truth_matrix
+from listingguard.cli.common import console, count_progress, handle_errors, settings_with
 from listingguard.cli.models import print_report
 from listingguard.cli.review import simulate_reviewers
-from listingguard.cli.users import generated_password
-from listingguard.db import get_engine, migrate, session_scope
-from listingguard.detection.training import DataSource, TrainingConfig, file_sha256, train
-from listingguard.evaluation import plots
-from listingguard.evaluation.report import evaluate, score_for_evaluation
-from listingguard.listings.batch import ListingBatch
-from listingguard.listings.io import read_listings, write_jsonl
-from listingguard.review import service as review_service
-from listingguard.screening.flows import ingest_and_screen
-from listingguard.screening.loader import load_screener
-from listingguard.simulator.generator import SimulationConfig, simulate_day
-from listingguard.users import service as users_service
-from listingguard.workers import KEEP_ALIVE_SECONDS
 
 TRY_LISTING = json.dumps(
     {
@@ -67,6 +52,24 @@ def demo(
     Everything runs on SQLite under LISTINGGUARD_HOME (default ./.listingguard/demo); no server to install.
     The data is SYNTHETIC (the built-in simulator), so the numbers illustrate the system, not a real market.
     """
+    import uvicorn
+
+    from listingguard.app import create_app
+    from listingguard.cli.truth import truth_matrix
+    from listingguard.cli.users import generated_password
+    from listingguard.db import get_engine, migrate, session_scope
+    from listingguard.detection.training import DataSource, TrainingConfig, file_sha256, train
+    from listingguard.evaluation import plots
+    from listingguard.evaluation.report import evaluate, score_for_evaluation
+    from listingguard.listings.batch import ListingBatch
+    from listingguard.listings.io import read_listings, write_jsonl
+    from listingguard.review import service as review_service
+    from listingguard.screening.flows import ingest_and_screen
+    from listingguard.screening.loader import load_screener
+    from listingguard.simulator.generator import SimulationConfig, simulate_day
+    from listingguard.users import service as users_service
+    from listingguard.workers import KEEP_ALIVE_SECONDS
+
     started = time.monotonic()
     base = settings_with()
     home = base.home / "demo"

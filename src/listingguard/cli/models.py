@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from listingguard.cli.common import (
     byte_progress,
@@ -19,27 +16,21 @@ from listingguard.cli.common import (
     err_console,
     handle_errors,
     settings_with,
-    truth_matrix,
 )
-from listingguard.config import get_settings
-from listingguard.db import get_engine, session_scope
-from listingguard.detection.features import FeatureSpec
-from listingguard.detection.training import DataSource, TrainingConfig, file_sha256
-from listingguard.detection.training import train as train_model
 from listingguard.errors import Invalid
-from listingguard.evaluation import plots
-from listingguard.evaluation.report import by_day_series, evaluate_by_day, score_for_evaluation
-from listingguard.evaluation.report import evaluate as evaluate_report
-from listingguard.listings.batch import ListingBatch
-from listingguard.listings.io import RecordError, input_size, read_listings
-from listingguard.listings.schemas import ListingIn
-from listingguard.review.training_data import from_decisions
-from listingguard.screening.loader import load_screener
-from listingguard.screening.pipeline import ScreeningResult
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from listingguard.listings.io import RecordError
+    from listingguard.listings.schemas import ListingIn
+    from listingguard.screening.pipeline import ScreeningResult
 
 
 def load_listings(paths: list[Path], *, strict: bool, what: str) -> tuple[list[ListingIn], list[RecordError]]:
     """Read whole files into memory (training and evaluation sets), with a progress bar."""
+    from listingguard.listings.io import input_size, read_listings
+
     listings: list[ListingIn] = []
     errors: list[RecordError] = []
     with byte_progress() as progress:
@@ -101,6 +92,15 @@ def train(
     model; the manifest records the data hash, label window, features, parameters, metrics, library and
     code versions and author.
     """
+    from sqlalchemy.engine import make_url
+
+    from listingguard.db import get_engine, session_scope
+    from listingguard.detection.features import FeatureSpec
+    from listingguard.detection.training import DataSource, TrainingConfig, file_sha256
+    from listingguard.detection.training import train as train_model
+    from listingguard.listings.batch import ListingBatch
+    from listingguard.review.training_data import from_decisions
+
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise Invalid(f"{out} already exists; choose a new --out directory (models are immutable)")
     if tokenizer not in ("char", "sudachi", "fugashi"):
@@ -175,6 +175,8 @@ def _print_manifest_metrics(manifest: dict[str, Any]) -> None:
 
 
 def _parquet_rows(results: list[ScreeningResult], topics: list[str]) -> pa.Table:
+    import pyarrow as pa
+
     return pa.table(
         {
             "id": [r.listing_id for r in results],
@@ -219,6 +221,12 @@ def score(
     model, rule-set and policy versions. Invalid records are reported and skipped (or stop the run with
     --strict). Output is written to a temporary file and renamed at the end, so it is never half-written.
     """
+    import pyarrow.parquet as pq
+
+    from listingguard.listings.batch import ListingBatch
+    from listingguard.listings.io import input_size, read_listings
+    from listingguard.screening.loader import load_screener
+
     if output.suffix not in (".jsonl", ".parquet"):
         raise Invalid(f"--output {output}: use a .jsonl or .parquet file name")
     screener = load_screener(settings_with(None, None), model_dir=model, rules_dir=rules, policy_path=policy)
@@ -293,6 +301,14 @@ def evaluate(
     calibration (reliability diagrams, ECE), and how many more violations rules + ML catch than rules alone
     at the same precision. With --by-day, also how recall moves from day to day (drift).
     """
+    from listingguard.cli.truth import truth_matrix
+    from listingguard.config import get_settings
+    from listingguard.evaluation import plots
+    from listingguard.evaluation.report import by_day_series, evaluate_by_day, score_for_evaluation
+    from listingguard.evaluation.report import evaluate as evaluate_report
+    from listingguard.listings.batch import ListingBatch
+    from listingguard.screening.loader import load_screener
+
     if label_source not in ("auto", "labels", "simulator"):
         raise Invalid("--label-source must be auto, labels or simulator")
     screener = load_screener(get_settings(), model_dir=model, rules_dir=rules, policy_path=policy)

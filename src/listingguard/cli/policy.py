@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from listingguard.cli.common import console, handle_errors, truth_matrix
+from listingguard.cli.common import console, handle_errors
 from listingguard.cli.models import load_listings
-from listingguard.config import get_settings
-from listingguard.detection.model import ModerationModel
 from listingguard.errors import Invalid
-from listingguard.listings.batch import ListingBatch
-from listingguard.policy import thresholds as solver
-from listingguard.policy.service import dump_policy, load_policy, parse_policy
+
+if TYPE_CHECKING:
+    from listingguard.policy import thresholds as solver
 
 
 @handle_errors
@@ -49,6 +47,13 @@ def thresholds(
     violations, or where no threshold reaches the target, keep their thresholds (the table says which).
     Use data the model was not trained on, or the thresholds will promise more than they deliver.
     """
+    from listingguard.cli.truth import truth_matrix
+    from listingguard.config import get_settings
+    from listingguard.detection.model import ModerationModel
+    from listingguard.listings.batch import ListingBatch
+    from listingguard.policy import thresholds as solver
+    from listingguard.policy.service import dump_policy, load_policy, parse_policy
+
     if out.exists():
         raise Invalid(f"{out} already exists; policy versions are never overwritten, choose a new file name")
     current = load_policy(policy or get_settings().policy_path)

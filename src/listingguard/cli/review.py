@@ -6,24 +6,24 @@ import random
 import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from listingguard.cli.common import console, count_progress, handle_errors, settings_with
-from listingguard.db import get_engine, migrate, session_scope
 from listingguard.errors import Invalid
-from listingguard.listings.models import ListingRevision
-from listingguard.review import service as review_service
-from listingguard.screening.loader import load_screener
-from listingguard.users import service as users_service
-from listingguard.users.models import User
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from listingguard.users.models import User
 
 
 def _reviewer(session: Session, name: str, now: datetime) -> User:
     """The simulated moderator's account (created with a random password nobody knows)."""
+    from listingguard.users import service as users_service
+
     user = users_service.get_by_username(session, username=name)
     if user is None:
         user = users_service.create(
@@ -70,6 +70,12 @@ def simulate_reviewers(
     through the same code path as people do (leases, decisions, enforcement, second reviews, audit log),
     as moderators named `sim-reviewer-N`, so the loop can be demonstrated without people.
     """
+    from listingguard.db import get_engine, migrate, session_scope
+    from listingguard.listings.models import ListingRevision
+    from listingguard.review import service as review_service
+    from listingguard.screening.loader import load_screener
+    from listingguard.users import service as users_service
+
     settings = settings_with(database_url)
     url = settings.resolved_database_url
     migrate(url)

@@ -6,13 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from listingguard import workers as server_workers
-from listingguard.app import create_app
 from listingguard.cli.common import console, handle_errors, settings_with
-from listingguard.db import current_revision
-from listingguard.db import migrate as run_migrations
 
 
 @handle_errors
@@ -27,6 +22,9 @@ def migrate(
     ] = None,
 ) -> None:
     """Create or upgrade the database schema to the latest version (safe to run repeatedly)."""
+    from listingguard.db import current_revision
+    from listingguard.db import migrate as run_migrations
+
     url = settings_with(database_url).resolved_database_url
     run_migrations(url)
     console.print(f"database {url} is at schema revision {current_revision(url)}")
@@ -46,6 +44,12 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (one per core is a good start).")] = 1,
 ) -> None:
     """Serve the HTTP API (and the moderator UI) after bringing the database schema up to date."""
+    import uvicorn
+
+    from listingguard import workers as server_workers
+    from listingguard.app import create_app
+    from listingguard.db import migrate as run_migrations
+
     settings = settings_with(database_url, model)
     run_migrations(settings.resolved_database_url)
     console.print(f"listingguard on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
