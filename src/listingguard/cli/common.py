@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -24,7 +26,7 @@ from rich.progress import (
 )
 
 from listingguard.config import Settings, get_settings
-from listingguard.errors import LGError
+from listingguard.errors import Invalid, LGError
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -32,16 +34,96 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# Exit codes (docs/commands.md): 0 done; 1 an error, nothing (more) was done; 2 an internal error (a bug);
+# 3 done, but some records were rejected and skipped; 130 interrupted.
+EXIT_ERROR = 1
+EXIT_INTERNAL = 2
+EXIT_REJECTED = 3
+EXIT_INTERRUPTED = 130
 
-def settings_with(database_url: str | None = None, model_dir: Path | None = None) -> Settings:
-    """The environment's settings with command-line overrides applied."""
+URL_EXAMPLES = "sqlite:///path/to/file.db or postgresql+psycopg://user@host:5432/dbname"
+
+
+def settings_with(
+    database_url: str | None = None, model_dir: Path | None = None, *, database: bool = True
+) -> Settings:
+    """The environment's settings with command-line overrides applied.
+
+    With ``database`` (commands that open the database) the URL is checked first, and when the default
+    SQLite file does not exist yet the command says it is creating one (and where the demo's is), so a
+    mistyped home never silently starts a second, empty database.
+    """
     settings = get_settings()
     updates: dict[str, Any] = {}
     if database_url:
         updates["database_url"] = database_url
     if model_dir:
         updates["model_dir"] = model_dir
-    return settings.model_copy(update=updates) if updates else settings
+    if updates:
+        settings = settings.model_copy(update=updates)
+    if database:
+        check_database_url(settings)
+    return settings
+
+
+def demo_home(settings: Settings) -> Path:
+    """Where ``listingguard demo`` keeps its database, model and report."""
+    return settings.home / "demo"
+
+
+def export_lines(settings: Settings) -> list[str]:
+    """Shell lines that make later commands use ``settings``' database and model (absolute paths)."""
+    lines = [f"export LISTINGGUARD_DATABASE_URL={_absolute_url(settings)}"]
+    if settings.model_dir:
+        lines.append(f"export LISTINGGUARD_MODEL_DIR={settings.model_dir.resolve()}")
+    return lines
+
+
+def _absolute_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    return f"sqlite:///{(settings.home / 'listingguard.db').resolve().as_posix()}"
+
+
+def check_database_url(settings: Settings) -> None:
+    """Refuse a URL that is not a database URL; announce a default SQLite file about to be created."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    url = settings.resolved_database_url
+    try:
+        make_url(url).get_dialect()
+    except NoSuchModuleError:
+        raise Invalid(
+            f"--database-url {url!r}: unknown kind of database {url.split(':', 1)[0]!r}; use {URL_EXAMPLES}"
+        ) from None
+    except ArgumentError:  # (after its subclass NoSuchModuleError)
+        raise Invalid(f"--database-url {url!r} is not a database URL; use {URL_EXAMPLES}") from None
+    default_file = settings.home / "listingguard.db"
+    if settings.database_url is None and not default_file.exists():
+        note = f"note: no database at {default_file} yet; creating a new, empty one"
+        demo_file = demo_home(settings) / "listingguard.db"
+        if demo_file.exists():
+            note += (
+                f". The demo's database is {demo_file}; to use it instead, stop here (Ctrl-C) and run:\n  "
+                + "\n  ".join(export_lines(settings.model_copy(update={"home": demo_home(settings)})))
+            )
+        err_console.print(note, markup=False)
+
+
+def _database_failure(exc: Exception) -> str | None:
+    """A one-line explanation of a failure to reach the database, or None for any other exception."""
+    if "sqlalchemy.exc" not in sys.modules:
+        return None
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError):
+        return None
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    return (
+        f"cannot use the database: {reason}. Is the server running and the URL right? "
+        "Check --database-url / LISTINGGUARD_DATABASE_URL."
+    )
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -52,21 +134,25 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except LGError as exc:
-            err_console.print(f"[bold red]error:[/] {exc.message}")
-            raise typer.Exit(1) from None
+            err_console.print(f"[bold red]error:[/] {escape(exc.message)}")
+            raise typer.Exit(EXIT_ERROR) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/]; work committed so far is kept, re-run to continue")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:
             if os.environ.get("LISTINGGUARD_DEBUG"):
                 raise
+            failure = _database_failure(exc)
+            if failure:
+                err_console.print(f"[bold red]error:[/] {escape(failure)}")
+                raise typer.Exit(EXIT_ERROR) from None
             err_console.print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+                f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}\n"
                 "Set LISTINGGUARD_DEBUG=1 to see the traceback, and please report it."
             )
-            raise typer.Exit(2) from None
+            raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper
 

@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from listingguard.cli.common import byte_progress, console, count_progress, err_console, handle_errors, settings_with
+from listingguard.cli.common import (
+    EXIT_ERROR,
+    EXIT_REJECTED,
+    byte_progress,
+    console,
+    count_progress,
+    err_console,
+    handle_errors,
+    settings_with,
+)
 from listingguard.errors import Invalid
 
 if TYPE_CHECKING:
@@ -74,6 +83,11 @@ def simulate(
     console.print(table)
 
 
+def rejected_records(errors: list[RecordError]) -> int:
+    """How many records the errors are about (one record can fail on several fields)."""
+    return len({error.line for error in errors})
+
+
 def _print_errors(errors: list[RecordError], total: int, errors_file: Path | None) -> None:
     for error in errors[:MAX_ERRORS_SHOWN]:
         err_console.print(f"  [red]✗[/] {error}")
@@ -109,8 +123,9 @@ def ingest(
     """Store listings from a file of any size and screen new and changed ones.
 
     Every bad record is reported with its line number, field and reason; the good ones still go in
-    (unless --strict). Each chunk is one transaction, so an interrupted run keeps what it committed and
-    can simply be re-run: unchanged listings are recognised and skipped.
+    (unless --strict) and the command exits 3, so scripts notice. Each chunk is one transaction, so an
+    interrupted run keeps what it committed and can simply be re-run: unchanged listings are recognised
+    and skipped.
     """
     from listingguard.db import get_engine, migrate, session_scope
     from listingguard.listings.io import input_size, read_listings
@@ -136,16 +151,21 @@ def ingest(
                 progress.update(task, completed=chunk.position)
         if errors:
             _write_errors(errors_file, errors)
-            err_console.print(f"[bold red]--strict: {len(errors):,} invalid records; nothing was stored[/]")
+            err_console.print(
+                f"[bold red]--strict: {rejected_records(errors):,} invalid records "
+                f"({len(errors):,} errors); nothing was stored[/]"
+            )
             _print_errors(errors, len(errors), errors_file)
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_ERROR)
     statuses: Counter[str] = Counter()
     actions: Counter[str] = Counter()
     topics: Counter[str] = Counter()
+    records_read = 0
     with byte_progress() as progress:
         task = progress.add_task("ingesting", total=total_size)
         for chunk in read_listings(file, chunk_size=chunk_size, known_topics=screener.topics):
             errors.extend(chunk.errors)
+            records_read += len(chunk.listings)
             if chunk.listings:
                 with session_scope(engine) as session:
                     records = ingest_and_screen(
@@ -158,21 +178,30 @@ def ingest(
                         topics.update(record["topics"])
             progress.update(task, completed=chunk.position)
     _write_errors(errors_file, errors)
+    rejected = rejected_records(errors)
+    if records_read == 0 and rejected == 0:
+        err_console.print(f"[yellow]{file} has no records (the file is empty); nothing was stored[/]")
+        console.print(f"database: {url}")
+        return
     table = Table(title=f"ingested {file}")
     table.add_column("what")
     table.add_column("count", justify="right")
     for status in ("created", "revised", "unchanged"):
         table.add_row(f"listings {status}", f"{statuses[status]:,}")
-    table.add_row("records rejected", f"{len(errors):,}")
+    table.add_row("records rejected", f"{rejected:,}")
     for action in ("allow", "review", "hide"):
         table.add_row(f"action: {action}", f"{actions[action]:,}")
     for topic, n in sorted(topics.items()):
         table.add_row(f"flagged: {topic}", f"{n:,}")
     console.print(table)
-    if errors:
-        err_console.print(f"[yellow]{len(errors):,} records were rejected:[/]")
-        _print_errors(errors, len(errors), errors_file)
     console.print(f"database: {url}")
+    if errors:
+        err_console.print(
+            f"[yellow]{rejected:,} records were rejected ({len(errors):,} errors) and not stored; "
+            f"the other records were (exit code {EXIT_REJECTED}):[/]"
+        )
+        _print_errors(errors, len(errors), errors_file)
+        raise typer.Exit(EXIT_REJECTED)
 
 
 def _write_errors(path: Path | None, errors: list[RecordError]) -> None:

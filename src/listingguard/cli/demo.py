@@ -71,7 +71,7 @@ def demo(
     from listingguard.workers import KEEP_ALIVE_SECONDS
 
     started = time.monotonic()
-    base = settings_with()
+    base = settings_with(database=False)
     home = base.home / "demo"
     if home.exists():
         shutil.rmtree(home)

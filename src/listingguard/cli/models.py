@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from listingguard.cli.common import (
+    EXIT_REJECTED,
     byte_progress,
     console,
     err_console,
@@ -218,8 +219,9 @@ def score(
     """Score a file of any size, streaming, without touching the database.
 
     Writes one result per valid listing: id, action, topics, scores, rules, reasons, explanations and the
-    model, rule-set and policy versions. Invalid records are reported and skipped (or stop the run with
-    --strict). Output is written to a temporary file and renamed at the end, so it is never half-written.
+    model, rule-set and policy versions. Invalid records are reported and skipped, and the command then
+    exits 3 (or they stop the run with --strict, exit 1). Output is written to a temporary file and renamed
+    at the end, so it is never half-written.
     """
     import pyarrow.parquet as pq
 
@@ -229,7 +231,8 @@ def score(
 
     if output.suffix not in (".jsonl", ".parquet"):
         raise Invalid(f"--output {output}: use a .jsonl or .parquet file name")
-    screener = load_screener(settings_with(None, None), model_dir=model, rules_dir=rules, policy_path=policy)
+    settings = settings_with(None, None, database=False)
+    screener = load_screener(settings, model_dir=model, rules_dir=rules, policy_path=policy)
     if screener.model is None:
         err_console.print("[yellow]no model given (--model): scoring with rules only[/]")
     topics = screener.model.topics if screener.model else []
@@ -237,6 +240,7 @@ def score(
     tmp = output.with_name(output.name + ".partial")
     counts = {"allow": 0, "review": 0, "hide": 0}
     errors = 0
+    rejected: set[int] = set()
     writer: pq.ParquetWriter | None = None
     try:
         with byte_progress() as progress, tmp.open("w", encoding="utf-8") as fh:
@@ -244,6 +248,7 @@ def score(
             for chunk in read_listings(input, chunk_size=chunk_size):
                 for error in chunk.errors:
                     errors += 1
+                    rejected.add(error.line)
                     if errors <= 10:
                         err_console.print(f"  [red]✗[/] {error}")
                     if strict:
@@ -275,11 +280,19 @@ def score(
         if tmp.exists():
             tmp.unlink()
     total = sum(counts.values())
+    if total == 0 and not rejected:
+        err_console.print(f"[yellow]{input} has no records (the file is empty); {output} is empty too[/]")
+        return
     console.print(
         f"scored {total:,} listings → {output}: "
         + ", ".join(f"{a} {n:,} ({n / max(total, 1):.2%})" for a, n in counts.items())
-        + (f"; {errors:,} invalid records skipped" if errors else "")
     )
+    if rejected:
+        err_console.print(
+            f"[yellow]{len(rejected):,} invalid records ({errors:,} errors) were skipped and are not in "
+            f"{output} (exit code {EXIT_REJECTED})[/]"
+        )
+        raise typer.Exit(EXIT_REJECTED)
 
 
 @handle_errors

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from listingguard.cli.common import console, handle_errors, settings_with
+from listingguard.errors import Invalid
 
 
 @handle_errors
@@ -49,17 +52,40 @@ def serve(
     from listingguard import workers as server_workers
     from listingguard.app import create_app
     from listingguard.db import migrate as run_migrations
+    from listingguard.screening.loader import load_screener
 
+    # Everything that can fail is checked before the address is announced: the database, the model, the port.
     settings = settings_with(database_url, model)
+    screener = load_screener(settings)
     run_migrations(settings.resolved_database_url)
+    sock = _listen(host, port)
     console.print(f"listingguard on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     if workers == 1:
-        uvicorn.run(
-            create_app(settings, serving=True),
-            host=host,
-            port=port,
+        config = uvicorn.Config(
+            create_app(settings, screener=screener, serving=True),
             log_level="warning",
             timeout_keep_alive=server_workers.KEEP_ALIVE_SECONDS,
         )
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            sock.close()
         return
+    del screener  # each worker process loads its own copy
+    sock.close()  # the workers' supervisor binds the port again, for the processes it forks
     server_workers.serve(settings, host=host, port=port, workers=workers)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, or a one-line error saying why the address cannot be used."""
+    from listingguard import workers as server_workers
+
+    try:
+        return server_workers.bind(host, port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise Invalid(
+                f"port {port} on {host} is already in use (another server is running there); "
+                "stop it or choose another --port"
+            ) from None
+        raise Invalid(f"cannot listen on {host}:{port}: {exc.strerror or exc}; check --host and --port") from None
