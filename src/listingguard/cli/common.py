@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -24,6 +26,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 from listingguard.config import Settings, get_settings
 from listingguard.errors import Invalid, LGError
@@ -77,6 +80,22 @@ def export_lines(settings: Settings) -> list[str]:
     if settings.model_dir:
         lines.append(f"export LISTINGGUARD_MODEL_DIR={settings.model_dir.resolve()}")
     return lines
+
+
+def path_hint() -> str | None:
+    """How to put ``listingguard`` on PATH when it is not (installed in a virtual environment), else None."""
+    bin_dir = Path(sys.executable).parent
+    found = shutil.which("listingguard")
+    if found and Path(found).parent.resolve() == bin_dir.resolve():
+        return None
+    activate = bin_dir / "activate"
+    if activate.exists():
+        try:
+            shown = activate.relative_to(Path.cwd())
+        except ValueError:
+            shown = activate
+        return f"source {shown}   # puts listingguard on PATH (or run {bin_dir / 'listingguard'})"
+    return f"export PATH={bin_dir}:$PATH"
 
 
 def _absolute_url(settings: Settings) -> str:
@@ -155,6 +174,20 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper
+
+
+def compact_table(
+    *columns: str, title: str | None = None, caption: str | None = None, left: int = 1, wrap: tuple[str, ...] = ()
+) -> Table:
+    """A table that fits an 80-column terminal: light rules, no outer padding, and cells that are never cut.
+
+    The first ``left`` columns are left-aligned (names), the rest right-aligned (numbers); only the columns
+    named in ``wrap`` (free text) may wrap.
+    """
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="left" if i < left or name in wrap else "right", no_wrap=name not in wrap)
+    return table
 
 
 def byte_progress() -> Progress:

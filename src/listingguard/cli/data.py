@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from listingguard.cli.common import (
     EXIT_ERROR,
     EXIT_REJECTED,
     byte_progress,
+    compact_table,
     console,
     count_progress,
     err_console,
@@ -74,10 +74,7 @@ def simulate(
             progress.advance(task)
     tmp.replace(out)
     total = days * per_day
-    table = Table(title=f"simulated {total:,} listings → {out}  (synthetic data)")
-    table.add_column("topic")
-    table.add_column("listings", justify="right")
-    table.add_column("share", justify="right")
+    table = compact_table("topic", "listings", "share", title=f"simulated {total:,} listings → {out}  (synthetic data)")
     for topic, n in sorted(counts.items()):
         table.add_row(topic, f"{n:,}", f"{n / total:.2%}")
     console.print(table)
@@ -183,9 +180,7 @@ def ingest(
         err_console.print(f"[yellow]{file} has no records (the file is empty); nothing was stored[/]")
         console.print(f"database: {url}")
         return
-    table = Table(title=f"ingested {file}")
-    table.add_column("what")
-    table.add_column("count", justify="right")
+    table = compact_table("what", "count", title=f"ingested {file}")
     for status in ("created", "revised", "unchanged"):
         table.add_row(f"listings {status}", f"{statuses[status]:,}")
     table.add_row("records rejected", f"{rejected:,}")

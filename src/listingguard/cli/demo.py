@@ -6,14 +6,17 @@ import json
 import shutil
 import time
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.panel import Panel
 
-from listingguard.cli.common import console, count_progress, handle_errors, settings_with
+from listingguard.cli.common import console, count_progress, export_lines, handle_errors, path_hint, settings_with
 from listingguard.cli.models import print_report
-from listingguard.cli.review import simulate_reviewers
+from listingguard.cli.review import ReviewRun, print_review_run, run_simulated_reviewers
+from listingguard.cli.server import listen
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 TRY_LISTING = json.dumps(
     {
@@ -49,7 +52,9 @@ def demo(
 ) -> None:
     """Simulate a marketplace, train detectors, moderate new listings, review them, report, and serve the UI.
 
-    Everything runs on SQLite under LISTINGGUARD_HOME (default ./.listingguard/demo); no server to install.
+    Everything runs on SQLite under LISTINGGUARD_HOME/demo (default ./.listingguard/demo), replaced on each
+    run; no server to install. The summary prints the `export` lines that make later commands use the
+    demo's database and model.
     The data is SYNTHETIC (the built-in simulator), so the numbers illustrate the system, not a real market.
     """
     import uvicorn
@@ -63,7 +68,6 @@ def demo(
     from listingguard.evaluation.report import evaluate, score_for_evaluation
     from listingguard.listings.batch import ListingBatch
     from listingguard.listings.io import read_listings, write_jsonl
-    from listingguard.review import service as review_service
     from listingguard.screening.flows import ingest_and_screen
     from listingguard.screening.loader import load_screener
     from listingguard.simulator.generator import SimulationConfig, simulate_day
@@ -71,6 +75,7 @@ def demo(
     from listingguard.workers import KEEP_ALIVE_SECONDS
 
     started = time.monotonic()
+    listening = listen("127.0.0.1", port) if serve else None  # a busy port fails now, not after the work
     base = settings_with(database=False)
     home = base.home / "demo"
     if home.exists():
@@ -148,43 +153,93 @@ def demo(
             session, username="marketplace", role="service", password=None, actor="demo", now=now
         )
         token = users_service.create_token(session, user=service_user, name="demo", actor="demo", now=now)
-        backlog = review_service.backlog(session, now=now)
+    before = _queue(engine)
+    console.print(f"{before['total']:,} review tasks in the queue: {_by_kind(before)}")
+    run = ReviewRun()
+    # The simulated reviewers' first decisions create second-review tasks, so they go on until exactly
+    # --leave tasks are left (or nothing more can be claimed).
+    for round_ in range(10):
+        remaining = _queue(engine)["total"] - reviewers_leave
+        if remaining <= 0:
+            break
+        part = run_simulated_reviewers(settings, reviewers=3, error_rate=0.03, limit=remaining, seed=seed + round_)
+        for key, n in part.decided.items():
+            run.decided[key] = run.decided.get(key, 0) + n
+        run.mistakes += part.mistakes
+        if part.total == 0:
+            break
+    if run.total:
+        print_review_run(run)
+    after = _queue(engine)
+    added = after["total"] - before["total"] + run.total  # second reviews the first decisions asked for
     console.print(
-        f"{backlog['total']:,} review tasks: " + ", ".join(f"{k} {n:,}" for k, n in sorted(backlog["by_kind"].items()))
+        f"{before['total']:,} tasks + {added:,} second reviews created by the simulated decisions "
+        f"− {run.total:,} decided = [bold]{after['total']:,} tasks left for you[/]: {_by_kind(after)}"
     )
-    share = max(0, backlog["total"] - reviewers_leave)
-    if share:
-        simulate_reviewers(reviewers=3, error_rate=0.03, limit=share, seed=seed, database_url=url, model=model_dir)
     elapsed = time.monotonic() - started
 
     base_url = f"http://127.0.0.1:{port}"
-    console.print(
-        Panel.fit(
-            f"set-up finished in {elapsed:.0f} s\n\n"
-            f"moderator UI       {base_url}/login\n"
-            f"  log in as        moderator / {moderator_password}   (admin / {admin_password})\n"
-            f"  keys             n next · 1-9 topics · Enter violation · o ok · s skip\n"
-            f"report and plots   {report_dir}\n"
-            f"model and lineage  {model_dir / 'manifest.json'}\n"
-            f"database           {url}\n"
-            f"API docs           {base_url}/docs\n\n"
-            "the reviewers above are SIMULATED (they answer from the simulator's ground truth)\n"
-            "next: listingguard --help, docs/commands.md",
-            title="listingguard demo",
-        )
-    )
-    console.print("try the API while it runs (the token belongs to the demo's `marketplace` service account):")
-    console.print(
-        f"  curl -s {base_url}/v1/listings -H 'authorization: Bearer {token}' -H 'content-type: application/json' "
-        f"-d '{TRY_LISTING}'",
-        soft_wrap=True,
-    )
+    use_it = [path_hint(), *export_lines(settings)]
+    console.rule("[bold]listingguard demo: done")
+    console.print(f"set-up finished in {elapsed:.0f} s", highlight=False)
+    lines = []
     if serve:
+        lines.append(f"moderator UI       {base_url}/login")
+    lines += [
+        f"log in as          moderator / {moderator_password}   (admin / {admin_password})",
+        "keys               n next · 1-9 topics · Enter violation · o ok · s skip",
+        f"report and plots   {report_dir}",
+        f"model and lineage  {model_dir / 'manifest.json'}",
+        f"database           {url}",
+    ]
+    if serve:
+        lines.append(f"API docs           {base_url}/docs")
+    for line in lines:
+        console.print(line, markup=False)
+    console.print(
+        "[bold]the reviewers above are SIMULATED[/] (they answer from the simulator's ground truth)", soft_wrap=True
+    )
+    console.print("\nto use this demo's database and model in later commands, run in your shell:")
+    for hint in use_it:
+        if hint:
+            console.print(f"  {hint}", markup=False, soft_wrap=True)
+    if serve:
+        console.print("\ntry the API while it runs (the token belongs to the demo's `marketplace` service account):")
+        console.print(
+            f"  curl -s {base_url}/v1/listings -H 'authorization: Bearer {token}' "
+            f"-H 'content-type: application/json' -d '{TRY_LISTING}'",
+            markup=False,
+            soft_wrap=True,
+        )
+        console.print("\nnext: listingguard --help, docs/commands.md")
         console.print(f"serving on {base_url} — press Ctrl-C to stop")
-        uvicorn.run(
-            create_app(settings, serving=True),
-            host="127.0.0.1",
-            port=port,
+        assert listening is not None
+        server_config = uvicorn.Config(
+            create_app(settings, screener=screener, serving=True),
             log_level="warning",
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
+        try:
+            uvicorn.Server(server_config).run(sockets=[listening])
+        finally:
+            listening.close()
+    else:
+        console.print(
+            "then serve the moderator UI and the API with `listingguard serve` (the API token for the demo's "
+            f"`marketplace` service account: {token}); next: listingguard --help, docs/commands.md",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def _queue(engine: Engine) -> dict[str, Any]:
+    """The claimable review tasks now."""
+    from listingguard.db import session_scope
+    from listingguard.review import service as review_service
+
+    with session_scope(engine) as session:
+        return review_service.backlog(session, now=datetime.now(UTC))
+
+
+def _by_kind(backlog: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {n:,}" for k, n in sorted(backlog["by_kind"].items())) or "none"

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from listingguard.cli.common import (
     EXIT_REJECTED,
     byte_progress,
+    compact_table,
     console,
     err_console,
     handle_errors,
@@ -160,9 +160,14 @@ def _day(value: str, option: str) -> datetime:
 
 
 def _print_manifest_metrics(manifest: dict[str, Any]) -> None:
-    table = Table(title=f"hold-out metrics ({manifest['holdout']['rows']:,} most recent rows)")
-    for column in ("topic", "positives", "PR-AUC", "recall @ P≥0.9", "ECE"):
-        table.add_column(column, justify="right" if column != "topic" else "left")
+    table = compact_table(
+        "topic",
+        "positives",
+        "PR-AUC",
+        "recall @ P≥0.9",
+        "ECE",
+        title=f"hold-out metrics ({manifest['holdout']['rows']:,} most recent rows)",
+    )
     for topic, m in sorted(manifest["metrics"].items()):
         pr = m.get("pr_auc")
         table.add_row(
@@ -364,13 +369,20 @@ def evaluate(
 
 def print_report(report: dict[str, Any]) -> None:
     """The evaluation summary as a table."""
-    table = Table(
+    table = compact_table(
+        "topic",
+        "n",
+        "pol.P",
+        "pol.R",
+        "rule P",
+        "rule R",
+        "PR-AUC",
+        "R@P.9",
+        "rules→+ML",
         title=f"evaluation on {report['rows']:,} listings (truth: {report.get('truth', 'labels')})",
         caption="pol. = the policy's actions (review or hide); R@P.9 = model recall at 90% precision; "
         "rules→+ML = violations caught by rules alone → by rules + ML at the rules' precision",
     )
-    for column in ("topic", "n", "pol.P", "pol.R", "rule P", "rule R", "PR-AUC", "R@P.9", "rules→+ML"):
-        table.add_column(column, justify="left" if column == "topic" else "right")
 
     def pct(rate: dict[str, Any]) -> str:
         """A rate to two decimals, or a dash when undefined."""

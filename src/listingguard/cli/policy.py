@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from listingguard.cli.common import console, handle_errors
+from listingguard.cli.common import compact_table, console, handle_errors
 from listingguard.cli.models import load_listings
 from listingguard.errors import Invalid
 
@@ -106,12 +105,18 @@ def thresholds(
 
 
 def _print(proposals: list[solver.TopicProposal], precision: float, hide_precision: float) -> None:
-    table = Table(
+    table = compact_table(
+        "topic",
+        "violations",
+        "review",
+        "P / R",
+        "hide",
+        "P / R",
+        "note",
         title=f"proposed thresholds (review at precision ≥ {precision:g}, hide at ≥ {hide_precision:g})",
         caption="P / R = precision and recall of the new threshold on the given data",
+        wrap=("note",),
     )
-    for column in ("topic", "violations", "review", "P / R", "hide", "P / R", "note"):
-        table.add_column(column, justify="left" if column in ("topic", "note") else "right")
 
     def move(old: float | None, new: float | None) -> str:
         show = "never" if new is None else f"{new:.3f}"

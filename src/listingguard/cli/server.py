@@ -58,7 +58,7 @@ def serve(
     settings = settings_with(database_url, model)
     screener = load_screener(settings)
     run_migrations(settings.resolved_database_url)
-    sock = _listen(host, port)
+    sock = listen(host, port)
     console.print(f"listingguard on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     if workers == 1:
         config = uvicorn.Config(
@@ -76,7 +76,7 @@ def serve(
     server_workers.serve(settings, host=host, port=port, workers=workers)
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
     """The listening socket, or a one-line error saying why the address cannot be used."""
     from listingguard import workers as server_workers
 
