@@ -124,6 +124,7 @@ def ingest(
     interrupted run keeps what it committed and can simply be re-run: unchanged listings are recognised
     and skipped.
     """
+    from listingguard.cli.topics import check_model
     from listingguard.db import get_engine, migrate, session_scope
     from listingguard.listings.io import input_size, read_listings
     from listingguard.screening.flows import ingest_and_screen
@@ -135,6 +136,8 @@ def ingest(
         err_console.print(
             "[yellow]no model configured (--model or LISTINGGUARD_MODEL_DIR): screening with rules only[/]"
         )
+    else:
+        check_model(screener.model, screener.policy)
     url = settings.resolved_database_url
     migrate(url)
     engine = get_engine(url)

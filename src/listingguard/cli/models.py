@@ -28,8 +28,13 @@ if TYPE_CHECKING:
     from listingguard.screening.pipeline import ScreeningResult
 
 
-def load_listings(paths: list[Path], *, strict: bool, what: str) -> tuple[list[ListingIn], list[RecordError]]:
-    """Read whole files into memory (training and evaluation sets), with a progress bar."""
+def load_listings(
+    paths: list[Path], *, strict: bool, what: str, known_topics: list[str] | None = None
+) -> tuple[list[ListingIn], list[RecordError]]:
+    """Read whole files into memory (training and evaluation sets), with a progress bar.
+
+    With ``known_topics``, a record whose labels name another topic is rejected like any invalid record.
+    """
     from listingguard.listings.io import input_size, read_listings
 
     listings: list[ListingIn] = []
@@ -37,7 +42,7 @@ def load_listings(paths: list[Path], *, strict: bool, what: str) -> tuple[list[L
     with byte_progress() as progress:
         for path in paths:
             task = progress.add_task(f"reading {path.name}", total=input_size(path))
-            for chunk in read_listings(path, chunk_size=5000):
+            for chunk in read_listings(path, chunk_size=5000, known_topics=known_topics):
                 listings.extend(chunk.listings)
                 errors.extend(chunk.errors)
                 progress.update(task, completed=chunk.position)
@@ -67,6 +72,16 @@ def train(
         str | None, typer.Option("--database-url", envvar="LISTINGGUARD_DATABASE_URL", help="Database URL (--from-db).")
     ] = None,
     topics: Annotated[list[str] | None, typer.Option("--topics", help="Train only these topics (repeatable).")] = None,
+    new_topic: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--new-topic",
+            help="Allow labels with this topic although the policy does not declare it (repeatable; recorded).",
+        ),
+    ] = None,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Policy whose topics the labels may name (default: configured).")
+    ] = None,
     holdout: Annotated[
         float, typer.Option(min=0.0, max=0.5, help="Most recent share of rows kept for the manifest's metrics.")
     ] = 0.2,
@@ -89,17 +104,22 @@ def train(
     """Train one calibrated detector per topic named in the labels and write a model directory.
 
     Labels come from files (--data) or from moderators' decisions (--from-db --since DATE), where each
-    exploration label is weighted by 1/pi. The most recent --holdout share is kept out to measure the
+    exploration label is weighted by 1/pi. Every label must name a topic the policy declares (a typo is
+    refused with the closest name); a genuinely new topic is allowed with --new-topic NAME, which the
+    manifest records. The most recent --holdout share is kept out to measure the
     model; the manifest records the data hash, label window, features, parameters, metrics, library and
     code versions and author.
     """
     from sqlalchemy.engine import make_url
 
+    from listingguard.cli import topics as declared
+    from listingguard.config import get_settings
     from listingguard.db import get_engine, session_scope
     from listingguard.detection.features import FeatureSpec
     from listingguard.detection.training import DataSource, TrainingConfig, file_sha256
     from listingguard.detection.training import train as train_model
     from listingguard.listings.batch import ListingBatch
+    from listingguard.policy.service import load_policy
     from listingguard.review.training_data import from_decisions
 
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
@@ -110,6 +130,10 @@ def train(
         raise Invalid(f"--loss {loss!r}: use log_loss or squared_hinge")
     if bool(data) == from_db:
         raise Invalid("give either --data FILE or --from-db --since DATE")
+    current_policy = load_policy(policy or get_settings().policy_path)
+    allowed = declared.allowed_topics(current_policy, new_topic or [])
+    if topics:
+        declared.check_requested(topics, allowed=allowed)
     weights = None
     extra: dict[str, Any] = {}
     if from_db:
@@ -133,6 +157,9 @@ def train(
         listings, _ = load_listings(data, strict=strict, what="training")
         sources = [DataSource("file", str(p), file_sha256(p), 0) for p in data]
         batch = ListingBatch.from_listings(listings)
+    declared.check_labels(batch.labels, allowed=allowed, what="the training data")
+    extra["policy_at_training"] = current_policy.version
+    extra["new_topics"] = sorted(new_topic or [])
     spec = FeatureSpec(embeddings=embeddings, tokenizer=tokenizer, raw_ngrams=raw_ngrams)  # type: ignore[arg-type]
     config = TrainingConfig(
         topics=topics or None,
@@ -230,6 +257,7 @@ def score(
     """
     import pyarrow.parquet as pq
 
+    from listingguard.cli.topics import check_model
     from listingguard.listings.batch import ListingBatch
     from listingguard.listings.io import input_size, read_listings
     from listingguard.screening.loader import load_screener
@@ -240,6 +268,8 @@ def score(
     screener = load_screener(settings, model_dir=model, rules_dir=rules, policy_path=policy)
     if screener.model is None:
         err_console.print("[yellow]no model given (--model): scoring with rules only[/]")
+    else:
+        check_model(screener.model, screener.policy)
     topics = screener.model.topics if screener.model else []
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".partial")
@@ -319,6 +349,7 @@ def evaluate(
     calibration (reliability diagrams, ECE), and how many more violations rules + ML catch than rules alone
     at the same precision. With --by-day, also how recall moves from day to day (drift).
     """
+    from listingguard.cli.topics import check_model
     from listingguard.cli.truth import truth_matrix
     from listingguard.config import get_settings
     from listingguard.evaluation import plots
@@ -330,7 +361,9 @@ def evaluate(
     if label_source not in ("auto", "labels", "simulator"):
         raise Invalid("--label-source must be auto, labels or simulator")
     screener = load_screener(get_settings(), model_dir=model, rules_dir=rules, policy_path=policy)
-    listings, _ = load_listings(data, strict=False, what="evaluation")
+    assert screener.model is not None
+    check_model(screener.model, screener.policy)
+    listings, _ = load_listings(data, strict=False, what="evaluation", known_topics=screener.topics)
     batch = ListingBatch.from_listings(listings)
     topics = screener.topics
     truth, truth_name = truth_matrix(batch, topics, [x.meta for x in listings], label_source)

@@ -46,6 +46,7 @@ def thresholds(
     violations, or where no threshold reaches the target, keep their thresholds (the table says which).
     Use data the model was not trained on, or the thresholds will promise more than they deliver.
     """
+    from listingguard.cli.topics import check_model
     from listingguard.cli.truth import truth_matrix
     from listingguard.config import get_settings
     from listingguard.detection.model import ModerationModel
@@ -57,7 +58,9 @@ def thresholds(
         raise Invalid(f"{out} already exists; policy versions are never overwritten, choose a new file name")
     current = load_policy(policy or get_settings().policy_path)
     loaded = ModerationModel.load(model)
-    listings, _ = load_listings(data, strict=False, what="threshold")
+    check_model(loaded, current)
+    known = sorted(set(current.topics) | set(loaded.topics))
+    listings, _ = load_listings(data, strict=False, what="threshold", known_topics=known)
     batch = ListingBatch.from_listings(listings)
     truth, truth_name = truth_matrix(batch, loaded.topics, [x.meta for x in listings], label_source)
     with console.status("scoring"):

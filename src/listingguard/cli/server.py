@@ -51,12 +51,15 @@ def serve(
 
     from listingguard import workers as server_workers
     from listingguard.app import create_app
+    from listingguard.cli.topics import check_model
     from listingguard.db import migrate as run_migrations
     from listingguard.screening.loader import load_screener
 
     # Everything that can fail is checked before the address is announced: the database, the model, the port.
     settings = settings_with(database_url, model)
     screener = load_screener(settings)
+    if screener.model is not None:
+        check_model(screener.model, screener.policy)
     run_migrations(settings.resolved_database_url)
     sock = listen(host, port)
     console.print(f"listingguard on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
