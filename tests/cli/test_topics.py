@@ -34,12 +34,16 @@ def test_train_refuses_an_undeclared_topics_option(tmp_path: Path, sim_records) 
 
 
 def test_new_topic_is_explicit_and_recorded(tmp_path: Path, sim_records) -> None:
-    data = write_jsonl(tmp_path / "train.jsonl", relabelled(sim_records, "counterfeit", "fake_brand"))
+    records = relabelled(sim_records, "counterfeit", "fake_brand")
+    data = write_jsonl(tmp_path / "train.jsonl", records[:1200])
+    more = write_jsonl(tmp_path / "more.jsonl", [*records[1200:], '{"broken'])
     out = tmp_path / "m"
-    args = ("train", "--data", str(data), "--out", str(out), "--topics", "fake_brand", "--no-refit")
-    result = run(*args, "--new-topic", "fake_brand")
+    args = ("train", "--data", str(data), "--data", str(more), "--out", str(out), "--topics", "fake_brand")
+    result = run(*args, "--no-refit", "--new-topic", "fake_brand")
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
+    # the true number of rows read from each file (it used to say 0)
+    assert [s["rows"] for s in manifest["training_data"]["sources"]] == [1200, 800]
     assert manifest["topics"] == ["fake_brand"] and manifest["new_topics"] == ["fake_brand"]
     assert manifest["policy_at_training"].startswith("policy-")
     scored = run("score", "--model", str(out), "-i", str(data), "-o", str(tmp_path / "s.jsonl"))

@@ -29,11 +29,17 @@ if TYPE_CHECKING:
 
 
 def load_listings(
-    paths: list[Path], *, strict: bool, what: str, known_topics: list[str] | None = None
+    paths: list[Path],
+    *,
+    strict: bool,
+    what: str,
+    known_topics: list[str] | None = None,
+    rows_per_file: dict[Path, int] | None = None,
 ) -> tuple[list[ListingIn], list[RecordError]]:
     """Read whole files into memory (training and evaluation sets), with a progress bar.
 
     With ``known_topics``, a record whose labels name another topic is rejected like any invalid record.
+    ``rows_per_file``, when given, receives the number of valid listings read from each file.
     """
     from listingguard.listings.io import input_size, read_listings
 
@@ -44,6 +50,8 @@ def load_listings(
             task = progress.add_task(f"reading {path.name}", total=input_size(path))
             for chunk in read_listings(path, chunk_size=5000, known_topics=known_topics):
                 listings.extend(chunk.listings)
+                if rows_per_file is not None:
+                    rows_per_file[path] = rows_per_file.get(path, 0) + len(chunk.listings)
                 errors.extend(chunk.errors)
                 progress.update(task, completed=chunk.position)
     if errors:
@@ -154,8 +162,9 @@ def train(
         extra = {"feedback": labelled.lineage}
     else:
         assert data is not None
-        listings, _ = load_listings(data, strict=strict, what="training")
-        sources = [DataSource("file", str(p), file_sha256(p), 0) for p in data]
+        rows: dict[Path, int] = {}
+        listings, _ = load_listings(data, strict=strict, what="training", rows_per_file=rows)
+        sources = [DataSource("file", str(p), file_sha256(p), rows.get(p, 0)) for p in data]
         batch = ListingBatch.from_listings(listings)
     declared.check_labels(batch.labels, allowed=allowed, what="the training data")
     extra["policy_at_training"] = current_policy.version
