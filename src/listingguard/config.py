@@ -12,6 +12,34 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_RULES_DIR = PACKAGE_DIR / "rules" / "default"
 DEFAULT_POLICY_PATH = PACKAGE_DIR / "policy" / "default.yaml"
 
+# Condition words marketplaces use, mapped to the canonical conditions (new, like_new, good, fair, poor).
+# Keys are compared after trimming, collapsing spaces and case-folding; operators add their own with
+# LISTINGGUARD_CONDITION_ALIASES. A word in neither is kept as a condition of its own.
+CONDITION_ALIASES: dict[str, str] = {
+    "brand new": "new",
+    "brand_new": "new",
+    "unused": "new",
+    "新品": "new",
+    "新品、未使用": "new",
+    "新品・未使用": "new",
+    "未使用": "new",
+    "like new": "like_new",
+    "like-new": "like_new",
+    "mint": "like_new",
+    "未使用に近い": "like_new",
+    "used": "good",
+    "very good": "good",
+    "目立った傷や汚れなし": "good",
+    "acceptable": "fair",
+    "やや傷や汚れあり": "fair",
+    "傷や汚れあり": "fair",
+    "junk": "poor",
+    "for parts": "poor",
+    "ジャンク": "poor",
+    "ジャンク品": "poor",
+    "全体的に状態が悪い": "poor",
+}
+
 
 class Settings(BaseSettings):
     """Everything an operator can configure, with defaults that run the embedded demo.
@@ -43,6 +71,13 @@ class Settings(BaseSettings):
     )
     secure_cookies: bool = Field(default=False, description="Send the session cookie over HTTPS only (set behind TLS).")
     secret_key: str = Field(default="", description="Signs session cookies; generated and kept in `home` if empty.")
+    condition_aliases: dict[str, str] = Field(
+        default={},
+        description=(
+            "The marketplace's condition words mapped to conditions (JSON object), on top of the built-in "
+            'ones, e.g. {"occasion": "good", "defective": "poor"}; an unmapped word is kept as its own condition.'
+        ),
+    )
     artifact_store: str | None = Field(
         default=None,
         description=(
@@ -89,6 +124,21 @@ class Settings(BaseSettings):
                 return self.artifact_store
             return Path(self.artifact_store).resolve().as_uri()
         return (self.home / "artifacts").resolve().as_uri()
+
+
+def normalize_condition(word: str) -> str:
+    """A condition word as compared and stored: trimmed, inner spaces collapsed, case-folded."""
+    return " ".join(word.split()).casefold()
+
+
+def condition_vocabulary() -> dict[str, str]:
+    """Built-in and configured condition words (normalised) mapped to the condition they mean."""
+    return _vocabulary(tuple(sorted(get_settings().condition_aliases.items())))
+
+
+@functools.lru_cache(maxsize=8)
+def _vocabulary(configured: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return {normalize_condition(k): v for k, v in (*CONDITION_ALIASES.items(), *configured)}
 
 
 @functools.lru_cache(maxsize=1)

@@ -13,11 +13,8 @@ import functools
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, Insert, MetaData, Table, create_engine, event, insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -27,6 +24,9 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from listingguard.config import PACKAGE_DIR
 from listingguard.errors import Unavailable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -322,6 +322,8 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 def alembic_config(url: str) -> Config:
     """An Alembic configuration pointing at the migrations shipped inside the package."""
+    from alembic.config import Config  # Alembic is imported only when migrating (it is slow to import)
+
     config = Config()
     config.set_main_option("script_location", str(PACKAGE_DIR / "migrations"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -330,6 +332,8 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision`` (creating an SQLite file if needed)."""
+    from alembic import command
+
     engine = get_engine(url)
     config = alembic_config(url)
     with engine.begin() as connection:
@@ -343,5 +347,7 @@ def migrate(url: str, revision: str = "head") -> None:
 
 def current_revision(url: str) -> str | None:
     """The Alembic revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
     with get_engine(url).connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

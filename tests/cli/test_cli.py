@@ -56,7 +56,7 @@ class TestIngest:
         )
         errors = tmp_path / "errors.jsonl"
         result = run("ingest", str(path), "--database-url", database_url, "--errors", str(errors))
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 3, result.output  # stored the good ones, rejected some
         assert "line 2: malformed JSON" in result.output and "line 3, field price" in result.output
         assert [json.loads(x)["line"] for x in errors.read_text().splitlines()] == [2, 3]
         with get_engine(database_url).connect() as conn:
@@ -81,8 +81,8 @@ def test_score_writes_one_row_per_listing(tmp_path: Path, trained_model: Path, s
     source = write_jsonl(tmp_path / "in.jsonl", [*sim_records[:200], "not json"])
     out = tmp_path / f"out{suffix}"
     result = run("score", "--model", str(trained_model), "--input", str(source), "--output", str(out))
-    assert result.exit_code == 0, result.output
-    assert "1 invalid records skipped" in result.output
+    assert result.exit_code == 3, result.output  # scored the good ones, skipped one
+    assert "1 invalid records (1 errors) were skipped" in result.output
     if suffix == ".jsonl":
         rows = [json.loads(x) for x in out.read_text().splitlines()]
         assert {"id", "action", "topics", "scores", "rules", "versions"} <= set(rows[0])

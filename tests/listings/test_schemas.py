@@ -17,7 +17,7 @@ class TestListingIn:
     def test_valid_listing_is_accepted_and_naive_time_is_utc(self) -> None:
         parsed = ListingIn.model_validate(listing(created_at="2026-11-01T10:00:00"))
         assert parsed.created_at.tzinfo is not None
-        assert parsed.condition is not None and parsed.condition.value == "good"
+        assert parsed.condition == "good"
 
     @pytest.mark.parametrize("price", [-1, 1e12, float("inf")])
     def test_negative_or_absurd_prices_are_refused(self, price: float) -> None:
@@ -57,3 +57,42 @@ class TestListingIn:
         b = ListingIn.model_validate(listing(labels=["weapons"], created_at="2026-12-01T00:00:00Z"))
         c = ListingIn.model_validate(listing(price=8001))
         assert a.content_hash() == b.content_hash() != c.content_hash()
+
+
+class TestCondition:
+    """The operator's vocabulary is accepted: mapped where known, kept as its own condition otherwise."""
+
+    @pytest.mark.parametrize(
+        ("word", "condition"),
+        [
+            ("good", "good"),
+            ("used", "good"),
+            (" Used ", "good"),
+            ("未使用に近い", "like_new"),
+            ("新品、未使用", "new"),
+            ("junk", "poor"),
+            ("ジャンク", "poor"),
+            ("Like  New", "like_new"),
+            ("refurbished", "refurbished"),  # unknown: its own condition, not refused
+            ("Open Box", "open box"),
+        ],
+    )
+    def test_words_map_to_conditions(self, word: str, condition: str) -> None:
+        assert ListingIn.model_validate(listing(condition=word)).condition == condition
+
+    def test_the_operator_adds_words(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from listingguard.config import get_settings
+
+        monkeypatch.setenv("LISTINGGUARD_CONDITION_ALIASES", '{"Occasion": "good", "défectueux": "poor"}')
+        get_settings.cache_clear()
+        try:
+            assert ListingIn.model_validate(listing(condition="occasion")).condition == "good"
+            assert ListingIn.model_validate(listing(condition="DÉFECTUEUX")).condition == "poor"
+        finally:
+            monkeypatch.delenv("LISTINGGUARD_CONDITION_ALIASES")
+            get_settings.cache_clear()
+
+    def test_what_cannot_be_stored_is_refused_with_the_way_out(self) -> None:
+        assert "LISTINGGUARD_CONDITION_ALIASES" in errors_of(condition="x" * 21)["condition"]
+        assert "whitespace" in errors_of(condition="   ")["condition"]
+        assert "condition" in errors_of(condition=3)

@@ -1,4 +1,10 @@
-"""The ``listingguard`` command line. Every command has ``--help``; errors exit non-zero with one line."""
+"""The ``listingguard`` command line. Every command has ``--help``; errors exit non-zero with one line.
+
+``listingguard --help`` and ``listingguard COMMAND --help`` import this package and every command module,
+so command modules import only the standard library, Typer, Rich and ``cli.common`` at the top; each
+command imports the domain modules it runs (scikit-learn, the tokenisers, SQLAlchemy, uvicorn,
+matplotlib, ...) in its body. ``tests/cli/test_startup.py`` checks that ``--help`` stays light.
+"""
 
 from __future__ import annotations
 

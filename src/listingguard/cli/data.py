@@ -7,18 +7,25 @@ import json
 from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from listingguard.cli.common import byte_progress, console, count_progress, err_console, handle_errors, settings_with
-from listingguard.db import get_engine, migrate, session_factory, session_scope
+from listingguard.cli.common import (
+    EXIT_ERROR,
+    EXIT_REJECTED,
+    byte_progress,
+    compact_table,
+    console,
+    count_progress,
+    err_console,
+    handle_errors,
+    settings_with,
+)
 from listingguard.errors import Invalid
-from listingguard.listings.io import RecordError, input_size, read_listings
-from listingguard.registry.serving import describe, open_deployment
-from listingguard.screening.flows import ingest_and_screen
-from listingguard.simulator.generator import SimulationConfig, simulate_day
+
+if TYPE_CHECKING:
+    from listingguard.listings.io import RecordError
 
 MAX_ERRORS_SHOWN = 20
 
@@ -43,6 +50,8 @@ def simulate(
     benign decoys, disguised violations, moderator label noise, and new slang appearing over the days.
     Each line carries `labels` (what a fallible moderator said) and `meta.sim.truth` (the ground truth).
     """
+    from listingguard.simulator.generator import SimulationConfig, simulate_day
+
     try:
         start_date = date.fromisoformat(start)
     except ValueError:
@@ -65,13 +74,15 @@ def simulate(
             progress.advance(task)
     tmp.replace(out)
     total = days * per_day
-    table = Table(title=f"simulated {total:,} listings → {out}  (synthetic data)")
-    table.add_column("topic")
-    table.add_column("listings", justify="right")
-    table.add_column("share", justify="right")
+    table = compact_table("topic", "listings", "share", title=f"simulated {total:,} listings → {out}  (synthetic data)")
     for topic, n in sorted(counts.items()):
         table.add_row(topic, f"{n:,}", f"{n / total:.2%}")
     console.print(table)
+
+
+def rejected_records(errors: list[RecordError]) -> int:
+    """How many records the errors are about (one record can fail on several fields)."""
+    return len({error.line for error in errors})
 
 
 def _print_errors(errors: list[RecordError], total: int, errors_file: Path | None) -> None:
@@ -109,9 +120,16 @@ def ingest(
     """Store listings from a file of any size and screen new and changed ones.
 
     Every bad record is reported with its line number, field and reason; the good ones still go in
-    (unless --strict). Each chunk is one transaction, so an interrupted run keeps what it committed and
-    can simply be re-run: unchanged listings are recognised and skipped.
+    (unless --strict) and the command exits 3, so scripts notice. Each chunk is one transaction, so an
+    interrupted run keeps what it committed and can simply be re-run: unchanged listings are recognised
+    and skipped.
     """
+    from listingguard.cli.topics import check_model
+    from listingguard.db import get_engine, migrate, session_factory, session_scope
+    from listingguard.listings.io import input_size, read_listings
+    from listingguard.registry.serving import describe, open_deployment
+    from listingguard.screening.flows import ingest_and_screen
+
     settings = settings_with(database_url, model)
     url = settings.resolved_database_url
     migrate(url)
@@ -121,6 +139,8 @@ def ingest(
     err_console.print(describe(deployments.current))
     if screener.model is None:
         err_console.print("[yellow]no model (--model, or one released to production): screening with rules only[/]")
+    else:
+        check_model(screener.model, screener.policy)
     total_size = input_size(file)
     errors: list[RecordError] = []
     if strict:
@@ -131,16 +151,21 @@ def ingest(
                 progress.update(task, completed=chunk.position)
         if errors:
             _write_errors(errors_file, errors)
-            err_console.print(f"[bold red]--strict: {len(errors):,} invalid records; nothing was stored[/]")
+            err_console.print(
+                f"[bold red]--strict: {rejected_records(errors):,} invalid records "
+                f"({len(errors):,} errors); nothing was stored[/]"
+            )
             _print_errors(errors, len(errors), errors_file)
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_ERROR)
     statuses: Counter[str] = Counter()
     actions: Counter[str] = Counter()
     topics: Counter[str] = Counter()
+    records_read = 0
     with byte_progress() as progress:
         task = progress.add_task("ingesting", total=total_size)
         for chunk in read_listings(file, chunk_size=chunk_size, known_topics=screener.topics):
             errors.extend(chunk.errors)
+            records_read += len(chunk.listings)
             if chunk.listings:
                 deployments.refresh()  # an alias moved during a long load: later chunks follow it
                 with session_scope(engine) as session:
@@ -154,21 +179,28 @@ def ingest(
                         topics.update(record["topics"])
             progress.update(task, completed=chunk.position)
     _write_errors(errors_file, errors)
-    table = Table(title=f"ingested {file}")
-    table.add_column("what")
-    table.add_column("count", justify="right")
+    rejected = rejected_records(errors)
+    if records_read == 0 and rejected == 0:
+        err_console.print(f"[yellow]{file} has no records (the file is empty); nothing was stored[/]")
+        console.print(f"database: {url}")
+        return
+    table = compact_table("what", "count", title=f"ingested {file}")
     for status in ("created", "revised", "unchanged"):
         table.add_row(f"listings {status}", f"{statuses[status]:,}")
-    table.add_row("records rejected", f"{len(errors):,}")
+    table.add_row("records rejected", f"{rejected:,}")
     for action in ("allow", "review", "hide"):
         table.add_row(f"action: {action}", f"{actions[action]:,}")
     for topic, n in sorted(topics.items()):
         table.add_row(f"flagged: {topic}", f"{n:,}")
     console.print(table)
-    if errors:
-        err_console.print(f"[yellow]{len(errors):,} records were rejected:[/]")
-        _print_errors(errors, len(errors), errors_file)
     console.print(f"database: {url}")
+    if errors:
+        err_console.print(
+            f"[yellow]{rejected:,} records were rejected ({len(errors):,} errors) and not stored; "
+            f"the other records were (exit code {EXIT_REJECTED}):[/]"
+        )
+        _print_errors(errors, len(errors), errors_file)
+        raise typer.Exit(EXIT_REJECTED)
 
 
 def _write_errors(path: Path | None, errors: list[RecordError]) -> None:

@@ -7,31 +7,19 @@ import shutil
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import uvicorn
-from rich.panel import Panel
-from sqlalchemy import Engine
 
-from listingguard.app import create_app
-from listingguard.cli.common import console, count_progress, handle_errors, settings_with, truth_matrix
+from listingguard.cli.common import console, count_progress, export_lines, handle_errors, path_hint, settings_with
 from listingguard.cli.models import print_report
-from listingguard.cli.review import simulate_reviewers
-from listingguard.cli.users import generated_password
-from listingguard.config import Settings
-from listingguard.db import get_engine, migrate, session_scope
-from listingguard.detection.training import DataSource, TrainingConfig, file_sha256, train
-from listingguard.evaluation import plots
-from listingguard.evaluation.report import evaluate, score_for_evaluation
-from listingguard.listings.batch import ListingBatch
-from listingguard.listings.io import read_listings, write_jsonl
-from listingguard.review import service as review_service
-from listingguard.screening.flows import ingest_and_screen
-from listingguard.screening.loader import load_screener
-from listingguard.simulator.generator import SimulationConfig, simulate_day
-from listingguard.users import service as users_service
-from listingguard.workers import KEEP_ALIVE_SECONDS
+from listingguard.cli.review import ReviewRun, print_review_run, run_simulated_reviewers
+from listingguard.cli.server import listen
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from listingguard.config import Settings
 
 TRY_LISTING = json.dumps(
     {
@@ -67,11 +55,31 @@ def demo(
 ) -> None:
     """Simulate a marketplace, train detectors, moderate new listings, review them, report, and serve the UI.
 
-    Everything runs on SQLite under LISTINGGUARD_HOME (default ./.listingguard/demo); no server to install.
+    Everything runs on SQLite under LISTINGGUARD_HOME/demo (default ./.listingguard/demo), replaced on each
+    run; no server to install. The summary prints the `export` lines that make later commands use the
+    demo's database and model.
     The data is SYNTHETIC (the built-in simulator), so the numbers illustrate the system, not a real market.
     """
+    import uvicorn
+
+    from listingguard.app import create_app
+    from listingguard.cli.truth import truth_matrix
+    from listingguard.cli.users import generated_password
+    from listingguard.db import get_engine, migrate, session_scope
+    from listingguard.detection.training import DataSource, TrainingConfig, file_sha256, train
+    from listingguard.evaluation import plots
+    from listingguard.evaluation.report import evaluate, score_for_evaluation
+    from listingguard.listings.batch import ListingBatch
+    from listingguard.listings.io import read_listings, write_jsonl
+    from listingguard.screening.flows import ingest_and_screen
+    from listingguard.screening.loader import load_screener
+    from listingguard.simulator.generator import SimulationConfig, simulate_day
+    from listingguard.users import service as users_service
+    from listingguard.workers import KEEP_ALIVE_SECONDS
+
     started = time.monotonic()
-    base = settings_with()
+    listening = listen("127.0.0.1", port) if serve else None  # a busy port fails now, not after the work
+    base = settings_with(database=False)
     home = base.home / "demo"
     if home.exists():
         shutil.rmtree(home)
@@ -150,53 +158,111 @@ def demo(
             session, username="marketplace", role="service", password=None, actor="demo", now=now
         )
         token = users_service.create_token(session, user=service_user, name="demo", actor="demo", now=now)
-        backlog = review_service.backlog(session, now=now)
-    console.print(
-        f"{backlog['total']:,} review tasks: " + ", ".join(f"{k} {n:,}" for k, n in sorted(backlog["by_kind"].items()))
-    )
-    share = max(0, backlog["total"] - reviewers_leave)
-    if share:
-        simulate_reviewers(reviewers=3, error_rate=0.03, limit=share, seed=seed, database_url=url, model=model_dir)
+    before = _queue(engine)
+    console.print(f"{before['total']:,} review tasks in the queue: {_by_kind(before)}")
+    run = ReviewRun()
+    _review_until(engine, settings, reviewers_leave, seed, run)
+    if run.total:
+        print_review_run(run)
     console.rule("[bold]6. release safely: a candidate learns from the decisions, is backtested, and is gated")
     backtest_dir = _release_loop(settings, engine, train_records, test_records, production, seed=seed)
+    _review_until(engine, settings, reviewers_leave, seed + 50, run)  # and the second reviews they asked for
+    after = _queue(engine)
+    added = after["total"] - before["total"] + run.total  # second reviews the first decisions asked for
+    console.print(
+        f"{before['total']:,} tasks + {added:,} second reviews created by the simulated decisions "
+        f"− {run.total:,} decided = [bold]{after['total']:,} tasks left for you[/]: {_by_kind(after)}"
+    )
     elapsed = time.monotonic() - started
 
     base_url = f"http://127.0.0.1:{port}"
-    console.print(
-        Panel.fit(
-            f"set-up finished in {elapsed:.0f} s\n\n"
-            f"moderator UI       {base_url}/login\n"
-            f"  log in as        moderator / {moderator_password}   (admin / {admin_password})\n"
-            f"  keys             n next · 1-9 topics · Enter violation · o ok · s skip\n"
-            f"report and plots   {report_dir}\n"
-            f"backtest report    {backtest_dir / 'report.html'}\n"
-            f"model and lineage  {model_dir / 'manifest.json'}\n"
-            f"database           {url}\n"
-            f"API docs           {base_url}/docs\n\n"
-            "the reviewers above are SIMULATED (they answer from the simulator's ground truth)\n"
-            "next: listingguard --help, docs/commands.md",
-            title="listingguard demo",
-        )
-    )
-    console.print("try the API while it runs (the token belongs to the demo's `marketplace` service account):")
-    console.print(
-        f"  curl -s {base_url}/v1/listings -H 'authorization: Bearer {token}' -H 'content-type: application/json' "
-        f"-d '{TRY_LISTING}'",
-        soft_wrap=True,
-    )
+    use_it = [path_hint(), *export_lines(settings)]
+    console.rule("[bold]listingguard demo: done")
+    console.print(f"set-up finished in {elapsed:.0f} s", highlight=False)
+    lines = []
     if serve:
+        lines.append(f"moderator UI       {base_url}/login")
+    lines += [
+        f"log in as          moderator / {moderator_password}   (admin / {admin_password})",
+        "keys               n next · 1-9 topics · Enter violation · o ok · s skip",
+        f"report and plots   {report_dir}",
+        f"backtest report    {backtest_dir / 'report.html'}",
+        f"model and lineage  {model_dir / 'manifest.json'}",
+        f"database           {url}",
+    ]
+    if serve:
+        lines.append(f"API docs           {base_url}/docs")
+    for line in lines:
+        console.print(line, markup=False)
+    console.print(
+        "[bold]the reviewers above are SIMULATED[/] (they answer from the simulator's ground truth)", soft_wrap=True
+    )
+    console.print("\nto use this demo's database and model in later commands, run in your shell:")
+    for hint in use_it:
+        if hint:
+            console.print(f"  {hint}", markup=False, soft_wrap=True)
+    if serve:
+        console.print("\ntry the API while it runs (the token belongs to the demo's `marketplace` service account):")
+        console.print(
+            f"  curl -s {base_url}/v1/listings -H 'authorization: Bearer {token}' "
+            f"-H 'content-type: application/json' -d '{TRY_LISTING}'",
+            markup=False,
+            soft_wrap=True,
+        )
+        console.print("\nnext: listingguard --help, docs/commands.md")
         console.print(f"serving on {base_url} — press Ctrl-C to stop")
-        uvicorn.run(
+        assert listening is not None
+        server_config = uvicorn.Config(
             create_app(settings.model_copy(update={"model_dir": None}), serving=True),  # follows the aliases
-            host="127.0.0.1",
-            port=port,
             log_level="warning",
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
+        try:
+            uvicorn.Server(server_config).run(sockets=[listening])
+        finally:
+            listening.close()
+    else:
+        console.print(
+            "then serve the moderator UI and the API with `listingguard serve` (the API token for the demo's "
+            f"`marketplace` service account: {token}); next: listingguard --help, docs/commands.md",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def _queue(engine: Engine) -> dict[str, Any]:
+    """The claimable review tasks now."""
+    from listingguard.db import session_scope
+    from listingguard.review import service as review_service
+
+    with session_scope(engine) as session:
+        return review_service.backlog(session, now=datetime.now(UTC))
+
+
+def _by_kind(backlog: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {n:,}" for k, n in sorted(backlog["by_kind"].items())) or "none"
+
+
+def _review_until(engine: Engine, settings: Settings, leave: int, seed: int, run: ReviewRun) -> None:
+    """Simulated reviewers decide until exactly ``leave`` tasks are left (or nothing more can be claimed).
+
+    Their first decisions create second-review tasks, so they go on in rounds.
+    """
+    for round_ in range(10):
+        remaining = _queue(engine)["total"] - leave
+        if remaining <= 0:
+            break
+        part = run_simulated_reviewers(settings, reviewers=3, error_rate=0.03, limit=remaining, seed=seed + round_)
+        for key, n in part.decided.items():
+            run.decided[key] = run.decided.get(key, 0) + n
+        run.mistakes += part.mistakes
+        if part.total == 0:
+            break
 
 
 def _register_and_release(settings: Settings, engine: Engine, model_dir: Path) -> str:
     """Register the demo's model and make it production (a fresh install's first bundle needs no backtest)."""
+    from listingguard.db import session_scope
     from listingguard.registry import service as registry_service
     from listingguard.registry.serving import artifact_store
     from listingguard.release import promote as release
@@ -234,9 +300,12 @@ def _release_loop(
     created before the backtest's window, so it is never measured on listings it learned from.
     """
     from listingguard.cli.backtest import print_verdict
+    from listingguard.db import session_scope
+    from listingguard.detection.training import DataSource, TrainingConfig, train
     from listingguard.errors import Forbidden
     from listingguard.evaluation.backtest import report as backtest_report
     from listingguard.evaluation.backtest import service as backtest_service
+    from listingguard.listings.batch import ListingBatch
     from listingguard.registry import service as registry_service
     from listingguard.registry.serving import BundleLoader, artifact_store
     from listingguard.release import promote as release
@@ -301,15 +370,15 @@ def _release_loop(
         candidate=bundle, window_start=cut, window_end=end, label_budget=150, exploration=150, seed=seed
     )
     backtest_id, _ = backtest_service.start(engine, request=request, loader=BundleLoader(store), actor="demo", now=now)
-    simulate_reviewers(
+    evaluation = run_simulated_reviewers(
+        settings.model_copy(update={"model_dir": None}),
         reviewers=3,
         error_rate=0.03,
         limit=0,
         seed=seed + 1,
-        database_url=settings.resolved_database_url,
-        model=None,
-        kinds=["evaluation"],
+        kinds=("evaluation",),
     )
+    console.print(f"SIMULATED reviewers decided the backtest's {evaluation.total:,} blind evaluation tasks")
     gate = backtest_report.GateConfig(margin=settings.gate_margin, load_budget=settings.gate_load_budget)
     with session_scope(engine) as session:
         data = backtest_report.build(session, backtest_service.get(session, backtest_id=backtest_id), gate=gate)

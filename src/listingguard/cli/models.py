@@ -5,48 +5,54 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import typer
-from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from listingguard.cli.common import (
+    EXIT_REJECTED,
     byte_progress,
+    compact_table,
     console,
     err_console,
     handle_errors,
     settings_with,
-    truth_matrix,
 )
-from listingguard.config import Settings, get_settings
-from listingguard.db import get_engine, session_scope
-from listingguard.detection.features import FeatureSpec
-from listingguard.detection.training import DataSource, TrainingConfig, file_sha256
-from listingguard.detection.training import train as train_model
-from listingguard.errors import Invalid, Unavailable
-from listingguard.evaluation import plots
-from listingguard.evaluation.report import by_day_series, evaluate_by_day, score_for_evaluation
-from listingguard.evaluation.report import evaluate as evaluate_report
-from listingguard.listings.batch import ListingBatch
-from listingguard.listings.io import RecordError, input_size, read_listings
-from listingguard.listings.schemas import ListingIn
-from listingguard.review.training_data import from_decisions
-from listingguard.screening.loader import load_screener
-from listingguard.screening.pipeline import Screener, ScreeningResult
+from listingguard.errors import Invalid
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from listingguard.config import Settings
+    from listingguard.listings.io import RecordError
+    from listingguard.listings.schemas import ListingIn
+    from listingguard.screening.pipeline import Screener, ScreeningResult
 
 
-def load_listings(paths: list[Path], *, strict: bool, what: str) -> tuple[list[ListingIn], list[RecordError]]:
-    """Read whole files into memory (training and evaluation sets), with a progress bar."""
+def load_listings(
+    paths: list[Path],
+    *,
+    strict: bool,
+    what: str,
+    known_topics: list[str] | None = None,
+    rows_per_file: dict[Path, int] | None = None,
+) -> tuple[list[ListingIn], list[RecordError]]:
+    """Read whole files into memory (training and evaluation sets), with a progress bar.
+
+    With ``known_topics``, a record whose labels name another topic is rejected like any invalid record.
+    ``rows_per_file``, when given, receives the number of valid listings read from each file.
+    """
+    from listingguard.listings.io import input_size, read_listings
+
     listings: list[ListingIn] = []
     errors: list[RecordError] = []
     with byte_progress() as progress:
         for path in paths:
             task = progress.add_task(f"reading {path.name}", total=input_size(path))
-            for chunk in read_listings(path, chunk_size=5000):
+            for chunk in read_listings(path, chunk_size=5000, known_topics=known_topics):
                 listings.extend(chunk.listings)
+                if rows_per_file is not None:
+                    rows_per_file[path] = rows_per_file.get(path, 0) + len(chunk.listings)
                 errors.extend(chunk.errors)
                 progress.update(task, completed=chunk.position)
     if errors:
@@ -75,6 +81,16 @@ def train(
         str | None, typer.Option("--database-url", envvar="LISTINGGUARD_DATABASE_URL", help="Database URL (--from-db).")
     ] = None,
     topics: Annotated[list[str] | None, typer.Option("--topics", help="Train only these topics (repeatable).")] = None,
+    new_topic: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--new-topic",
+            help="Allow labels with this topic although the policy does not declare it (repeatable; recorded).",
+        ),
+    ] = None,
+    policy: Annotated[
+        Path | None, typer.Option("--policy", help="Policy whose topics the labels may name (default: configured).")
+    ] = None,
     holdout: Annotated[
         float, typer.Option(min=0.0, max=0.5, help="Most recent share of rows kept for the manifest's metrics.")
     ] = 0.2,
@@ -97,10 +113,24 @@ def train(
     """Train one calibrated detector per topic named in the labels and write a model directory.
 
     Labels come from files (--data) or from moderators' decisions (--from-db --since DATE), where each
-    exploration label is weighted by 1/pi. The most recent --holdout share is kept out to measure the
+    exploration label is weighted by 1/pi. Every label must name a topic the policy declares (a typo is
+    refused with the closest name); a genuinely new topic is allowed with --new-topic NAME, which the
+    manifest records. The most recent --holdout share is kept out to measure the
     model; the manifest records the data hash, label window, features, parameters, metrics, library and
     code versions and author.
     """
+    from sqlalchemy.engine import make_url
+
+    from listingguard.cli import topics as declared
+    from listingguard.config import get_settings
+    from listingguard.db import get_engine, session_scope
+    from listingguard.detection.features import FeatureSpec
+    from listingguard.detection.training import DataSource, TrainingConfig, file_sha256
+    from listingguard.detection.training import train as train_model
+    from listingguard.listings.batch import ListingBatch
+    from listingguard.policy.service import load_policy
+    from listingguard.review.training_data import from_decisions
+
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise Invalid(f"{out} already exists; choose a new --out directory (models are immutable)")
     if tokenizer not in ("char", "sudachi", "fugashi"):
@@ -109,6 +139,10 @@ def train(
         raise Invalid(f"--loss {loss!r}: use log_loss or squared_hinge")
     if bool(data) == from_db:
         raise Invalid("give either --data FILE or --from-db --since DATE")
+    current_policy = load_policy(policy or get_settings().policy_path)
+    allowed = declared.allowed_topics(current_policy, new_topic or [])
+    if topics:
+        declared.check_requested(topics, allowed=allowed)
     weights = None
     extra: dict[str, Any] = {}
     if from_db:
@@ -129,9 +163,13 @@ def train(
         extra = {"feedback": labelled.lineage}
     else:
         assert data is not None
-        listings, _ = load_listings(data, strict=strict, what="training")
-        sources = [DataSource("file", str(p), file_sha256(p), 0) for p in data]
+        rows: dict[Path, int] = {}
+        listings, _ = load_listings(data, strict=strict, what="training", rows_per_file=rows)
+        sources = [DataSource("file", str(p), file_sha256(p), rows.get(p, 0)) for p in data]
         batch = ListingBatch.from_listings(listings)
+    declared.check_labels(batch.labels, allowed=allowed, what="the training data")
+    extra["policy_at_training"] = current_policy.version
+    extra["new_topics"] = sorted(new_topic or [])
     spec = FeatureSpec(embeddings=embeddings, tokenizer=tokenizer, raw_ngrams=raw_ngrams)  # type: ignore[arg-type]
     config = TrainingConfig(
         topics=topics or None,
@@ -159,9 +197,14 @@ def _day(value: str, option: str) -> datetime:
 
 
 def _print_manifest_metrics(manifest: dict[str, Any]) -> None:
-    table = Table(title=f"hold-out metrics ({manifest['holdout']['rows']:,} most recent rows)")
-    for column in ("topic", "positives", "PR-AUC", "recall @ P≥0.9", "ECE"):
-        table.add_column(column, justify="right" if column != "topic" else "left")
+    table = compact_table(
+        "topic",
+        "positives",
+        "PR-AUC",
+        "recall @ P≥0.9",
+        "ECE",
+        title=f"hold-out metrics ({manifest['holdout']['rows']:,} most recent rows)",
+    )
     for topic, m in sorted(manifest["metrics"].items()):
         pr = m.get("pr_auc")
         table.add_row(
@@ -175,6 +218,8 @@ def _print_manifest_metrics(manifest: dict[str, Any]) -> None:
 
 
 def _parquet_rows(results: list[ScreeningResult], topics: list[str]) -> pa.Table:
+    import pyarrow as pa
+
     return pa.table(
         {
             "id": [r.listing_id for r in results],
@@ -196,7 +241,9 @@ def _parquet_rows(results: list[ScreeningResult], topics: list[str]) -> pa.Table
 def _scoring_screener(model: Path | None, rules: Path | None, policy: Path | None) -> Screener:
     """``--model``/``--rules``/``--policy`` if given; otherwise the bundle in production, when a database
     with a registry is configured; otherwise the built-in rules and policy alone."""
-    settings = settings_with(None, None)
+    from listingguard.screening.loader import load_screener
+
+    settings = settings_with(None, None, database=False)
     if model is None and rules is None and policy is None and settings.model_dir is None:
         production = _production_screener(settings)
         if production is not None:
@@ -209,7 +256,8 @@ def _production_screener(settings: Settings) -> Screener | None:
     from sqlalchemy import inspect
     from sqlalchemy.exc import OperationalError
 
-    from listingguard.db import session_factory
+    from listingguard.db import get_engine, session_factory
+    from listingguard.errors import Unavailable
     from listingguard.registry.serving import LiveDeployment, describe
 
     url = settings.resolved_database_url
@@ -254,19 +302,29 @@ def score(
     """Score a file of any size, streaming, without touching the database.
 
     Writes one result per valid listing: id, action, topics, scores, rules, reasons, explanations and the
-    model, rule-set and policy versions. Invalid records are reported and skipped (or stop the run with
-    --strict). Output is written to a temporary file and renamed at the end, so it is never half-written.
+    model, rule-set and policy versions. Invalid records are reported and skipped, and the command then
+    exits 3 (or they stop the run with --strict, exit 1). Output is written to a temporary file and renamed
+    at the end, so it is never half-written.
     """
+    import pyarrow.parquet as pq
+
+    from listingguard.cli.topics import check_model
+    from listingguard.listings.batch import ListingBatch
+    from listingguard.listings.io import input_size, read_listings
+
     if output.suffix not in (".jsonl", ".parquet"):
         raise Invalid(f"--output {output}: use a .jsonl or .parquet file name")
     screener = _scoring_screener(model, rules, policy)
     if screener.model is None:
         err_console.print("[yellow]no model (--model, or one released to production): scoring with rules only[/]")
+    else:
+        check_model(screener.model, screener.policy)
     topics = screener.model.topics if screener.model else []
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".partial")
     counts = {"allow": 0, "review": 0, "hide": 0}
     errors = 0
+    rejected: set[int] = set()
     writer: pq.ParquetWriter | None = None
     try:
         with byte_progress() as progress, tmp.open("w", encoding="utf-8") as fh:
@@ -274,6 +332,7 @@ def score(
             for chunk in read_listings(input, chunk_size=chunk_size):
                 for error in chunk.errors:
                     errors += 1
+                    rejected.add(error.line)
                     if errors <= 10:
                         err_console.print(f"  [red]✗[/] {error}")
                     if strict:
@@ -305,11 +364,19 @@ def score(
         if tmp.exists():
             tmp.unlink()
     total = sum(counts.values())
+    if total == 0 and not rejected:
+        err_console.print(f"[yellow]{input} has no records (the file is empty); {output} is empty too[/]")
+        return
     console.print(
         f"scored {total:,} listings → {output}: "
         + ", ".join(f"{a} {n:,} ({n / max(total, 1):.2%})" for a, n in counts.items())
-        + (f"; {errors:,} invalid records skipped" if errors else "")
     )
+    if rejected:
+        err_console.print(
+            f"[yellow]{len(rejected):,} invalid records ({errors:,} errors) were skipped and are not in "
+            f"{output} (exit code {EXIT_REJECTED})[/]"
+        )
+        raise typer.Exit(EXIT_REJECTED)
 
 
 @handle_errors
@@ -331,10 +398,21 @@ def evaluate(
     calibration (reliability diagrams, ECE), and how many more violations rules + ML catch than rules alone
     at the same precision. With --by-day, also how recall moves from day to day (drift).
     """
+    from listingguard.cli.topics import check_model
+    from listingguard.cli.truth import truth_matrix
+    from listingguard.config import get_settings
+    from listingguard.evaluation import plots
+    from listingguard.evaluation.report import by_day_series, evaluate_by_day, score_for_evaluation
+    from listingguard.evaluation.report import evaluate as evaluate_report
+    from listingguard.listings.batch import ListingBatch
+    from listingguard.screening.loader import load_screener
+
     if label_source not in ("auto", "labels", "simulator"):
         raise Invalid("--label-source must be auto, labels or simulator")
     screener = load_screener(get_settings(), model_dir=model, rules_dir=rules, policy_path=policy)
-    listings, _ = load_listings(data, strict=False, what="evaluation")
+    assert screener.model is not None
+    check_model(screener.model, screener.policy)
+    listings, _ = load_listings(data, strict=False, what="evaluation", known_topics=screener.topics)
     batch = ListingBatch.from_listings(listings)
     topics = screener.topics
     truth, truth_name = truth_matrix(batch, topics, [x.meta for x in listings], label_source)
@@ -373,13 +451,20 @@ def evaluate(
 
 def print_report(report: dict[str, Any]) -> None:
     """The evaluation summary as a table."""
-    table = Table(
+    table = compact_table(
+        "topic",
+        "n",
+        "pol.P",
+        "pol.R",
+        "rule P",
+        "rule R",
+        "PR-AUC",
+        "R@P.9",
+        "rules→+ML",
         title=f"evaluation on {report['rows']:,} listings (truth: {report.get('truth', 'labels')})",
         caption="pol. = the policy's actions (review or hide); R@P.9 = model recall at 90% precision; "
         "rules→+ML = violations caught by rules alone → by rules + ML at the rules' precision",
     )
-    for column in ("topic", "n", "pol.P", "pol.R", "rule P", "rule R", "PR-AUC", "R@P.9", "rules→+ML"):
-        table.add_column(column, justify="left" if column == "topic" else "right")
 
     def pct(rate: dict[str, Any]) -> str:
         """A rate to two decimals, or a dash when undefined."""

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from listingguard.cli.common import console, handle_errors, truth_matrix
+from listingguard.cli.common import compact_table, console, handle_errors
 from listingguard.cli.models import load_listings
-from listingguard.config import get_settings
-from listingguard.detection.model import ModerationModel
 from listingguard.errors import Invalid
-from listingguard.listings.batch import ListingBatch
-from listingguard.policy import thresholds as solver
-from listingguard.policy.service import dump_policy, load_policy, parse_policy
+
+if TYPE_CHECKING:
+    from listingguard.policy import thresholds as solver
 
 
 @handle_errors
@@ -49,11 +46,21 @@ def thresholds(
     violations, or where no threshold reaches the target, keep their thresholds (the table says which).
     Use data the model was not trained on, or the thresholds will promise more than they deliver.
     """
+    from listingguard.cli.topics import check_model
+    from listingguard.cli.truth import truth_matrix
+    from listingguard.config import get_settings
+    from listingguard.detection.model import ModerationModel
+    from listingguard.listings.batch import ListingBatch
+    from listingguard.policy import thresholds as solver
+    from listingguard.policy.service import dump_policy, load_policy, parse_policy
+
     if out.exists():
         raise Invalid(f"{out} already exists; policy versions are never overwritten, choose a new file name")
     current = load_policy(policy or get_settings().policy_path)
     loaded = ModerationModel.load(model)
-    listings, _ = load_listings(data, strict=False, what="threshold")
+    check_model(loaded, current)
+    known = sorted(set(current.topics) | set(loaded.topics))
+    listings, _ = load_listings(data, strict=False, what="threshold", known_topics=known)
     batch = ListingBatch.from_listings(listings)
     truth, truth_name = truth_matrix(batch, loaded.topics, [x.meta for x in listings], label_source)
     with console.status("scoring"):
@@ -101,12 +108,18 @@ def thresholds(
 
 
 def _print(proposals: list[solver.TopicProposal], precision: float, hide_precision: float) -> None:
-    table = Table(
+    table = compact_table(
+        "topic",
+        "violations",
+        "review",
+        "P / R",
+        "hide",
+        "P / R",
+        "note",
         title=f"proposed thresholds (review at precision ≥ {precision:g}, hide at ≥ {hide_precision:g})",
         caption="P / R = precision and recall of the new threshold on the given data",
+        wrap=("note",),
     )
-    for column in ("topic", "violations", "review", "P / R", "hide", "P / R", "note"):
-        table.add_column(column, justify="left" if column in ("topic", "note") else "right")
 
     def move(old: float | None, new: float | None) -> str:
         show = "never" if new is None else f"{new:.3f}"

@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import random
 import secrets
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from sqlalchemy.orm import Session
 
-from listingguard.cli.common import console, count_progress, handle_errors, settings_with
-from listingguard.db import get_engine, migrate, session_scope
+from listingguard.cli.common import compact_table, console, count_progress, handle_errors, settings_with
 from listingguard.errors import Invalid
-from listingguard.listings.models import ListingRevision
-from listingguard.review import service as review_service
-from listingguard.screening.loader import load_screener
-from listingguard.users import service as users_service
-from listingguard.users.models import User
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from listingguard.config import Settings
+    from listingguard.users.models import User
 
 
 def _reviewer(session: Session, name: str, now: datetime) -> User:
     """The simulated moderator's account (created with a random password nobody knows)."""
+    from listingguard.users import service as users_service
+
     user = users_service.get_by_username(session, username=name)
     if user is None:
         user = users_service.create(
@@ -44,6 +45,24 @@ def simulated_verdict(truth: list[str], topics: list[str], error_rate: float, rn
     if truth:
         return []  # a missed violation
     return [rng.choice(topics)]  # a false alarm
+
+
+@dataclass
+class ReviewRun:
+    """What the simulated reviewers did: decisions per (task kind, purpose), and their deliberate mistakes."""
+
+    decided: dict[tuple[str, str], int] = field(default_factory=dict)
+    mistakes: int = 0
+
+    @property
+    def total(self) -> int:
+        """All decisions, first and second reviews."""
+        return sum(self.decided.values())
+
+    @property
+    def second_reviews(self) -> int:
+        """Decisions on second-review tasks (created by the reviewers' own first decisions)."""
+        return sum(n for (_, purpose), n in self.decided.items() if purpose == "second_review")
 
 
 @handle_errors
@@ -74,16 +93,47 @@ def simulate_reviewers(
     through the same code path as people do (leases, decisions, enforcement, second reviews, audit log),
     as moderators named `sim-reviewer-N`, so the loop can be demonstrated without people.
     """
-    settings = settings_with(database_url)
+    settings = settings_with(database_url, model)
+    run = run_simulated_reviewers(
+        settings, reviewers=reviewers, error_rate=error_rate, limit=limit, seed=seed, kinds=tuple(kinds or ())
+    )
+    print_review_run(run)
+
+
+def print_review_run(run: ReviewRun) -> None:
+    """The table of what the simulated reviewers decided."""
+    table = compact_table(
+        "task kind",
+        "purpose",
+        "decided",
+        title=f"SIMULATED reviewers decided {run.total:,} tasks ({run.mistakes} deliberate mistakes)",
+        left=2,
+    )
+    for (kind, purpose), n in sorted(run.decided.items()):
+        table.add_row(kind, purpose.replace("_", " "), f"{n:,}")
+    console.print(table)
+
+
+def run_simulated_reviewers(
+    settings: Settings, *, reviewers: int, error_rate: float, limit: int, seed: int, kinds: tuple[str, ...] = ()
+) -> ReviewRun:
+    """Let ``reviewers`` simulated moderators decide up to ``limit`` tasks (0: until none can be claimed),
+    only of ``kinds`` if given."""
+    from listingguard.db import get_engine, migrate, session_scope
+    from listingguard.listings.models import ListingRevision
+    from listingguard.review import service as review_service
+    from listingguard.screening.loader import load_screener
+    from listingguard.users import service as users_service
+
     url = settings.resolved_database_url
     migrate(url)
-    screener = load_screener(settings, model_dir=model)
+    screener = load_screener(settings)
     topics = screener.topics
     rng = random.Random(seed)
-    flt = review_service.QueueFilter(kinds=tuple(kinds or ())).validate(topics)
+    flt = review_service.QueueFilter(kinds=kinds).validate(topics)
     engine = get_engine(url)
-    decided = mistakes = 0
-    counts: dict[str, int] = {}
+    run = ReviewRun()
+    decided = 0
     with session_scope(engine) as session:
         now = datetime.now(UTC)
         names = [f"sim-reviewer-{i + 1}" for i in range(reviewers)]
@@ -115,7 +165,7 @@ def simulate_reviewers(
                         "simulate-reviewers only works on simulated listings"
                     )
                 verdict = simulated_verdict(list(sim["truth"]), topics, error_rate, rng)
-                mistakes += verdict != sorted(sim["truth"])
+                run.mistakes += verdict != sorted(sim["truth"])
                 review_service.decide(
                     session,
                     task_id=task.id,
@@ -127,12 +177,8 @@ def simulate_reviewers(
                     sampling_policy=screener.policy.spec.sampling,
                     now=now,
                 )
-                counts[task.kind] = counts.get(task.kind, 0) + 1
+                key = (task.kind, task.purpose)
+                run.decided[key] = run.decided.get(key, 0) + 1
                 decided += 1
             progress.advance(task_bar)
-    table = Table(title=f"SIMULATED reviewers decided {decided:,} tasks ({mistakes} deliberate mistakes)")
-    table.add_column("task kind")
-    table.add_column("decided", justify="right")
-    for kind, n in sorted(counts.items()):
-        table.add_row(kind, f"{n:,}")
-    console.print(table)
+    return run

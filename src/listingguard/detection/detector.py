@@ -11,9 +11,9 @@ log loss, while on the simulator's listings they lose 2.7 points of PR-AUC. So i
 (``loss``), not the default, measured in ``docs/benchmarks.md``; calibration makes its margins
 probabilities like any other.
 
-Why calibrated: the policy compares ``severity x probability`` across topics and the capacity-aware
-threshold solver sums probabilities to predict review volume, so a score of 0.3 must mean "about 30% of
-such listings violate". Calibration maps decision values to probabilities with Platt scaling (default;
+Why calibrated: the policy compares ``severity x probability`` across topics and ``listingguard thresholds``
+picks per-topic thresholds from calibrated probabilities, so a score of 0.3 must mean "about 30% of such
+listings violate". Calibration maps decision values to probabilities with Platt scaling (default;
 robust with few positives) or isotonic regression, fitted on out-of-fold predictions so the calibrator
 never sees the model's training fit.
 """
@@ -25,7 +25,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
@@ -34,6 +33,10 @@ from sklearn.svm import LinearSVC
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from listingguard.detection.calibration import apply_calibration
+
+__all__ = ["SVM_MAX_ITER", "TopicDetector", "apply_calibration"]
 
 SVM_MAX_ITER = 10_000  # liblinear's default of 1,000 stops short on a few thousand listings (a ConvergenceWarning)
 
@@ -217,13 +220,3 @@ class TopicDetector(ClassifierMixin, BaseEstimator):
         """The violating class where its calibrated probability exceeds 0.5."""
         check_is_fitted(self)
         return self.classes_[(self.decision_function(X) > 0).astype(int)]
-
-
-def apply_calibration(calibration: dict[str, Any], decision: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Apply a fitted calibrator (as stored in ``TopicDetector.calibration_``) to decision values."""
-    method = calibration["method"]
-    if method == "sigmoid":
-        return np.asarray(expit(calibration["a"] * decision + calibration["b"]), dtype=np.float64)
-    if method == "isotonic":
-        return np.interp(decision, np.asarray(calibration["x"]), np.asarray(calibration["y"]))
-    return np.asarray(expit(decision), dtype=np.float64)

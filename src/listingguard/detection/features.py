@@ -72,7 +72,8 @@ class FeatureSpec:
     raw_weight : float
         Scale of the raw n-gram block.
     currency_rates : dict
-        Rough rates to yen, so prices in other currencies are comparable.
+        Rough rates to yen, so prices in other currencies are comparable. A currency without a rate
+        makes the price unknown (placed at the category median), as the rules skip their price checks.
     """
 
     ngram_min: int = 1
@@ -326,11 +327,13 @@ class ListingFeaturizer:
         self.idf_raw_ = self._idf(self._raw_ngrams(batch), n) if self.spec.raw_ngrams else np.zeros(0, np.float32)
         yen = self._prices_in_yen(batch)
         medians: dict[str, float] = {}
+        known = ~np.isnan(yen)
         for category in sorted(set(batch.categories)):
-            mask = np.fromiter((c == category for c in batch.categories), dtype=bool, count=len(batch))
-            medians[category] = float(np.median(yen[mask]))
+            mask = known & np.fromiter((c == category for c in batch.categories), dtype=bool, count=len(batch))
+            if mask.any():
+                medians[category] = float(np.median(yen[mask]))
         self.category_medians_ = medians
-        self.global_median_ = float(np.median(yen)) if len(yen) else 1.0
+        self.global_median_ = float(np.median(yen[known])) if known.any() else 1.0
         dense = self._dense(batch, yen)
         self.dense_mean_ = dense.mean(axis=0) if len(dense) else np.zeros(N_DENSE)
         scale = dense.std(axis=0) if len(dense) else np.ones(N_DENSE)
@@ -377,8 +380,13 @@ class ListingFeaturizer:
         return matrix
 
     def _prices_in_yen(self, batch: ListingBatch) -> npt.NDArray[np.float64]:
+        """Prices in yen; NaN where the currency has no rate (the price says nothing comparable).
+
+        The rules skip their price checks for such a listing, and the features agree: its price is treated
+        as unknown and placed at its category's median, so it neither looks cheap nor expensive.
+        """
         rates = np.fromiter(
-            (self.spec.currency_rates.get(c, 1.0) for c in batch.currencies), dtype=np.float64, count=len(batch)
+            (self.spec.currency_rates.get(c, np.nan) for c in batch.currencies), dtype=np.float64, count=len(batch)
         )
         return batch.prices * rates
 
@@ -390,14 +398,16 @@ class ListingFeaturizer:
             dtype=np.float64,
             count=len(batch),
         )
-        return yen / np.maximum(medians, 1.0)
+        return np.nan_to_num(yen / np.maximum(medians, 1.0), nan=1.0)  # unknown currency: at the median
 
     def _dense(self, batch: ListingBatch, yen: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         known = getattr(self, "category_medians_", {})
         fallback = getattr(self, "global_median_", None)
         if fallback is None:  # while fitting: this batch's median (not computed eagerly, it costs 50 µs)
-            fallback = float(np.median(yen)) if len(yen) else 1.0
+            priced = yen[~np.isnan(yen)]
+            fallback = float(np.median(priced)) if len(priced) else 1.0
         medians = np.fromiter((known.get(c, fallback) for c in batch.categories), dtype=np.float64, count=len(batch))
+        yen = np.where(np.isnan(yen), medians, yen)  # unknown currency: at the category median
         has_brand = np.fromiter((1.0 if b else 0.0 for b in batch.brands), dtype=np.float64, count=len(batch))
         return np.column_stack(
             [np.log1p(yen), np.clip(np.log((yen + 1.0) / np.maximum(medians, 1.0)), -5, 5), has_brand]

@@ -10,7 +10,8 @@ not depend on the exact scikit-learn version that trained it::
       arrays.npz        IDF weights, dense scaling, and every topic's coefficients
 
 Scoring is vectorised across topics: the features are computed once and one sparse-dense product gives
-every topic's decision value.
+every topic's decision value. A loaded model holds each topic's detector as a :class:`StoredDetector`
+(plain arrays and numbers), so loading and scoring never import scikit-learn; only training does.
 """
 
 from __future__ import annotations
@@ -22,21 +23,24 @@ import platform
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy
 import scipy.sparse as sp
-import sklearn
 
 from listingguard import __version__
-from listingguard.detection.detector import TopicDetector, apply_calibration
+from listingguard.detection.calibration import apply_calibration
 from listingguard.detection.features import ListingFeaturizer
 from listingguard.detection.manifest import MANIFEST_VERSION, MODEL_FORMAT, parse_manifest
 from listingguard.errors import ModelError
 from listingguard.listings.batch import ListingBatch
+
+if TYPE_CHECKING:
+    from listingguard.detection.detector import TopicDetector
 
 MODEL_FORMAT_VERSION = MANIFEST_VERSION
 
@@ -44,11 +48,31 @@ __all__ = ["MODEL_FORMAT", "MODEL_FORMAT_VERSION", "ModerationModel", "library_v
 
 
 @dataclass
+class StoredDetector:
+    """A trained topic detector as read from a model directory: its parameters, weights and calibrator."""
+
+    params: dict[str, Any]
+    coef_: npt.NDArray[np.float64]
+    intercept_: float
+    calibration_: dict[str, Any]
+    classes_: npt.NDArray[Any]
+
+    def get_params(self) -> dict[str, Any]:
+        """The parameters it was trained with (as ``TopicDetector.get_params`` gives them)."""
+        return dict(self.params)
+
+    @property
+    def loss(self) -> str:
+        """The training loss (``log_loss`` or ``squared_hinge``)."""
+        return str(self.params.get("loss", "log_loss"))
+
+
+@dataclass
 class ModerationModel:
     """Featurizer + per-topic detectors + manifest; scores a batch for all topics at once."""
 
     featurizer: ListingFeaturizer
-    detectors: dict[str, TopicDetector]
+    detectors: dict[str, TopicDetector] | dict[str, StoredDetector]
     manifest: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -160,15 +184,15 @@ class ModerationModel:
             "code_version", featurizer.spec.code_version
         ):
             raise ModelError(f"{directory}: feature code version mismatch; retrain the model")
-        detectors = {}
+        detectors: dict[str, StoredDetector] = {}
         for topic, info in detector_meta.items():
-            detector = TopicDetector(**_params(info["params"]))
-            detector.coef_ = arrays[f"coef__{topic}"].astype(np.float64)
-            detector.intercept_ = float(info["intercept"])
-            detector.calibration_ = info["calibration"]
-            detector.classes_ = np.asarray(info["classes"])
-            detector.n_features_in_ = len(detector.coef_)
-            detectors[topic] = detector
+            detectors[topic] = StoredDetector(
+                params=_params(info["params"]),
+                coef_=arrays[f"coef__{topic}"].astype(np.float64),
+                intercept_=float(info["intercept"]),
+                calibration_=info["calibration"],
+                classes_=np.asarray(info["classes"]),
+            )
         return cls(featurizer=featurizer, detectors=detectors, manifest=manifest)
 
 
@@ -193,7 +217,7 @@ def library_versions() -> dict[str, str]:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "scipy": scipy.__version__,
-        "scikit-learn": sklearn.__version__,
+        "scikit-learn": package_version("scikit-learn"),
         "listingguard": __version__,
     }
 

@@ -1,7 +1,7 @@
 """Detection metrics: the numbers a trust and safety team reads to decide whether a model is good enough.
 
 All functions take true labels (0/1) and scores or flags as numpy arrays and are thin, tested wrappers
-around scikit-learn and statsmodels, adding the operating-point questions moderation asks: "how much do
+around scikit-learn and SciPy, adding the operating-point questions moderation asks: "how much do
 we catch if we insist on 90% precision?", "how many listings does this threshold send to review?".
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy.stats import binomtest
 from sklearn.metrics import average_precision_score, precision_recall_curve
-from statsmodels.stats.proportion import proportion_confint
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.integer[Any]]
@@ -37,8 +37,8 @@ def wilson(numerator: int, denominator: int, alpha: float = 0.05) -> Rate:
     """A proportion with its Wilson score interval (good coverage even for rare events)."""
     if denominator == 0:
         return Rate(None, None, None, numerator, denominator)
-    low, high = proportion_confint(numerator, denominator, alpha=alpha, method="wilson")
-    return Rate(numerator / denominator, float(low), float(high), numerator, denominator)
+    interval = binomtest(numerator, denominator).proportion_ci(confidence_level=1 - alpha, method="wilson")
+    return Rate(numerator / denominator, float(interval.low), float(interval.high), numerator, denominator)
 
 
 def pr_auc(y_true: IntArray, scores: FloatArray) -> float | None:

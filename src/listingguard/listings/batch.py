@@ -50,7 +50,7 @@ class ListingBatch:
             currencies=[x.currency for x in listings],
             categories=[x.category for x in listings],
             brands=[x.brand for x in listings],
-            conditions=[x.condition.value if x.condition else None for x in listings],
+            conditions=[x.condition for x in listings],
             seller_ids=[x.seller_id for x in listings],
             created_at=[x.created_at for x in listings],
             labels=[x.labels for x in listings],

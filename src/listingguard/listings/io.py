@@ -98,20 +98,20 @@ def validation_errors(line: int, exc: ValidationError) -> list[RecordError]:
     return errors
 
 
+def unknown_topic(topic: str, known: Iterable[str]) -> str:
+    """The message for a topic nobody declared, with the closest declared name for a typo."""
+    names = sorted(known)
+    close = difflib.get_close_matches(topic, names, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown topic {topic!r}{hint}; known topics: {', '.join(names)}"
+
+
 def check_topics(listing: ListingIn, line: int, known_topics: Iterable[str] | None) -> list[RecordError]:
     """Labels must name topics the policy knows; suggest the closest name for a typo."""
     if known_topics is None or not listing.labels:
         return []
     known = sorted(known_topics)
-    errors = []
-    for topic in listing.labels:
-        if topic not in known:
-            close = difflib.get_close_matches(topic, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            errors.append(
-                RecordError(line, "labels", f"unknown topic {topic!r}{hint}; known topics: {', '.join(known)}")
-            )
-    return errors
+    return [RecordError(line, "labels", unknown_topic(topic, known)) for topic in listing.labels if topic not in known]
 
 
 def parse_json_line(raw: bytes, line: int) -> ListingIn | list[RecordError]:

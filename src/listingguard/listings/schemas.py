@@ -18,6 +18,7 @@ from pydantic import (
     field_validator,
 )
 
+from listingguard.config import condition_vocabulary, normalize_condition
 from listingguard.inputs import Text, json_problem
 
 MAX_TITLE = 300
@@ -29,7 +30,8 @@ TOPIC_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
 class Condition(StrEnum):
-    """Item condition as sellers choose it on the listing form."""
+    """The canonical item conditions. A listing's ``condition`` is mapped onto these through the configured
+    vocabulary (``used`` → good, ``未使用に近い`` → like_new, ...); an unmapped word is kept as it is."""
 
     new = "new"
     like_new = "like_new"
@@ -58,6 +60,24 @@ Identifier = Annotated[
     StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$"),
 ]
 TopicName = Annotated[str, Field(strict=True), AfterValidator(_topic_name)]
+MAX_CONDITION = 20  # the stored column's width
+
+
+def _condition(value: str) -> str:
+    """The canonical condition for the marketplace's word, or the (normalised) word itself when unmapped."""
+    word = normalize_condition(value)
+    if not word:
+        raise ValueError("must contain more than whitespace (leave it out when unknown)")
+    condition = condition_vocabulary().get(word, word)
+    if len(condition) > MAX_CONDITION:
+        raise ValueError(
+            f"{condition!r} is longer than {MAX_CONDITION} characters; map it to a shorter condition "
+            "with LISTINGGUARD_CONDITION_ALIASES"
+        )
+    return condition
+
+
+ConditionName = Annotated[Text, AfterValidator(_condition)]
 
 
 class ListingContent(BaseModel):
@@ -71,7 +91,7 @@ class ListingContent(BaseModel):
     currency: Annotated[str, Field(strict=True), StringConstraints(pattern=r"^[A-Z]{3}$")] = "JPY"
     category: Annotated[Text, StringConstraints(min_length=1, max_length=100), AfterValidator(_not_blank)]
     brand: Annotated[Text, StringConstraints(max_length=100)] | None = None
-    condition: Condition | None = None
+    condition: ConditionName | None = None
     seller_id: Identifier
     image_refs: Annotated[list[Annotated[Text, StringConstraints(max_length=2048)]], Field(max_length=MAX_IMAGES)] = []
 
@@ -84,7 +104,7 @@ class ListingContent(BaseModel):
             self.currency,
             self.category,
             self.brand,
-            self.condition.value if self.condition else None,
+            self.condition,
             self.seller_id,
             list(self.image_refs),
         ]

@@ -134,7 +134,7 @@ def _revision_values(listing: ListingIn, *, number: int, content_hash: str, now:
         "currency": listing.currency,
         "category": listing.category,
         "brand": listing.brand,
-        "condition": listing.condition.value if listing.condition else None,
+        "condition": listing.condition,
         "seller_id": listing.seller_id,
         "image_refs": list(listing.image_refs),
         "created_at": listing.created_at,

@@ -1,6 +1,6 @@
 """The one scoring code path: a batch of listings in, an action with its reasons per listing out.
 
-The HTTP API, ``listingguard ingest``, ``listingguard score`` and the Dask batch jobs all call
+The HTTP API, ``listingguard ingest``, ``listingguard score``, ``evaluate`` and the demo all call
 :meth:`Screener.screen`, so a listing gets the same action whichever way it arrives. Work is vectorised per
 batch: text is normalised once, features are computed once, and one matrix product scores every topic.
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
@@ -25,7 +26,12 @@ ROLES = ("moderator", "lead", "admin", "service")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("timing-equaliser-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist (made on first use: hashing takes time)."""
+    return _hasher.hash("timing-equaliser-password")
 
 
 def get_by_username(db_session: Session, *, username: str) -> User | None:
@@ -97,7 +103,7 @@ def authenticate(db_session: Session, *, username: str, password: str) -> User:
     user = get_by_username(db_session, username=username)
     try:
         if user is None or not user.active or user.password_hash is None:
-            _hasher.verify(_DUMMY_HASH, password + "x")  # spend the same time as a real check
+            _hasher.verify(_dummy_hash(), password + "x")  # spend the same time as a real check
             raise Unauthorized("wrong user name or password")
         _hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
