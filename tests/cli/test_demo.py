@@ -53,7 +53,16 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     # --no-serve: no address of a server that is not running
     assert "/login" not in out and "/docs" not in out and "while it runs" not in out
     assert f"export LISTINGGUARD_DATABASE_URL=sqlite:///{(home / 'listingguard.db').resolve()}" in out
-    assert f"export LISTINGGUARD_MODEL_DIR={(home / 'model').resolve()}" in out
+    assert f"export LISTINGGUARD_ARTIFACT_STORE={(home / 'artifacts').resolve().as_uri()}" in out
+    assert "LISTINGGUARD_MODEL_DIR" not in out  # later commands follow the registry's production alias
+
+    # the release loop: the first model is production, a retrained candidate is backtested and gated
+    assert "released it to production as bundle-" in out
+    assert re.search(r"backtest \d+: bundle-", out) and "gate: " in out
+    assert ("promoted bundle-" in out) != ("not promoted" in out)
+    backtest = json.loads((home / "backtest" / "backtest.json").read_text())
+    assert backtest["labels"]["decided"] == backtest["labels"]["new_tasks"] > 0
+    assert set(backtest["gate"]) >= {"passed", "reasons"}
 
     # the next command: with the printed export it finds the demo's accounts ...
     exported = dict(re.findall(r"export (LISTINGGUARD_\w+)=(\S+)", out))

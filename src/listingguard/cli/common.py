@@ -75,11 +75,15 @@ def demo_home(settings: Settings) -> Path:
 
 
 def export_lines(settings: Settings) -> list[str]:
-    """Shell lines that make later commands use ``settings``' database and model (absolute paths)."""
-    lines = [f"export LISTINGGUARD_DATABASE_URL={_absolute_url(settings)}"]
-    if settings.model_dir:
-        lines.append(f"export LISTINGGUARD_MODEL_DIR={settings.model_dir.resolve()}")
-    return lines
+    """Shell lines that make later commands use ``settings``' database and artifact store (absolute paths).
+
+    Not the model directory: later commands screen with the bundle the registry names as production (a
+    fixed ``LISTINGGUARD_MODEL_DIR`` would bypass the aliases); the artifact store is where its files are.
+    """
+    return [
+        f"export LISTINGGUARD_DATABASE_URL={_absolute_url(settings)}",
+        f"export LISTINGGUARD_ARTIFACT_STORE={settings.resolved_artifact_store}",
+    ]
 
 
 def path_hint() -> str | None:

@@ -164,7 +164,7 @@ def demo(
     _review_until(engine, settings, reviewers_leave, seed, run)
     if run.total:
         print_review_run(run)
-    console.rule("[bold]6. release safely: a candidate learns from the decisions, is backtested, and is gated")
+    console.rule("[bold]6. release safely: retrain, backtest, gate")
     backtest_dir = _release_loop(settings, engine, train_records, test_records, production, seed=seed)
     _review_until(engine, settings, reviewers_leave, seed + 50, run)  # and the second reviews they asked for
     after = _queue(engine)
