@@ -108,8 +108,9 @@ def loads(text: str) -> Any:
 def _too_deep(value: Any) -> bool:
     """Whether parsed JSON ``value`` nests deeper than ``MAX_JSON_DEPTH`` (one pass over its containers).
 
-    Measured on a loaded 2-core machine: about 13 µs per listing of a 1,000-listing batch, against a
-    few milliseconds to screen it (a regular-expression scan of the text was three times slower).
+    Measured: parsing a 1,000-listing batch with this check took 4.0 ms instead of json.loads' 2.3 ms
+    (one listing: 7 µs instead of 4), against milliseconds to screen each listing; a regular-expression
+    scan of the text was slower than this walk.
     """
     if value.__class__ is not dict and value.__class__ is not list:
         return False
