@@ -137,6 +137,12 @@ def settings(tmp_path: Path, database_url: str, trained_model: Path) -> Settings
     return Settings(home=tmp_path / "home", database_url=database_url, model_dir=trained_model)
 
 
+@pytest.fixture
+def registry_settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings whose servers follow the registry (no ``model_dir``), polling the aliases quickly."""
+    return Settings(home=tmp_path / "home", database_url=database_url, model_dir=None, alias_poll_seconds=0.1)
+
+
 def make_user(url: str, username: str, role: str, password: str | None = "correct horse battery") -> Any:
     """Create an account directly in the database and return it."""
     with session_scope(get_engine(url)) as session:

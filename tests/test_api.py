@@ -34,7 +34,7 @@ class TestSubmit:
         body = r.json()
         assert body["action"] == "hide" and body["status"] == "created" and body["revision"] == 1
         assert "counterfeit.explicit_terms" in body["rules"]
-        assert set(body["versions"]) == {"model", "rules", "policy"} and body["versions"]["model"]
+        assert set(body["versions"]) == {"model", "rules", "policy", "bundle"} and body["versions"]["model"]
         assert max(body["scores"], key=body["scores"].get) == "counterfeit"
         assert any("counterfeit" in reason for reason in body["reasons"])
 

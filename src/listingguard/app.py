@@ -36,15 +36,17 @@ from listingguard.errors import LGError, Unauthorized
 from listingguard.listings import views as listings_views
 from listingguard.listings.batch import ListingBatch
 from listingguard.listings.schemas import ListingIn
+from listingguard.registry import views as registry_views
+from listingguard.registry.serving import LiveDeployment, open_deployment
 from listingguard.review import views as review_views
 from listingguard.screening.flows import ingest_and_screen
 from listingguard.screening.group_commit import GroupCommit, write_in_own_transaction
-from listingguard.screening.loader import load_screener
 from listingguard.screening.pipeline import Screener
 from listingguard.system import views as system_views
 from listingguard.users import service as users_service
 from listingguard.users import views as users_views
 from listingguard.users.deps import TokenCache
+from listingguard.web import registry_views as web_registry_views
 from listingguard.web import views as web_views
 from listingguard.web.auth import LoginRequired, secret_key
 
@@ -84,6 +86,15 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     detail = [{"loc": list(e.get("loc", [])), "msg": e.get("msg", "")} for e in exc.errors()]
     first = detail[0] if detail else {"loc": [], "msg": "invalid request"}
     where = ".".join(str(p) for p in first["loc"])
+    if not _is_api(request):  # a person in a browser (e.g. /review/abc): the UI's error page, not JSON
+        return web_views.render(
+            request,
+            "_message.html",
+            status_code=422,
+            title="That did not work",
+            message=f"{where}: {first['msg']}",
+            error=True,
+        )
     return error_response(422, f"{where}: {first['msg']}", detail)
 
 
@@ -192,6 +203,23 @@ async def _checkpoint_wal_every(engine: Engine, seconds: float) -> None:
             log.warning("background WAL checkpoint failed (%s); SQLite will checkpoint on commit instead", exc)
 
 
+def _deployments(settings: Settings, screener: Screener | None, sessionmaker: Callable[..., Session]) -> LiveDeployment:
+    """What this process screens with: a given screener or ``--model DIR`` (fixed), else the registry's aliases."""
+    if screener is not None:
+        return LiveDeployment.fixed(screener)
+    return open_deployment(settings, sessionmaker)
+
+
+async def _follow_aliases(deployments: LiveDeployment, seconds: float) -> None:
+    """Poll the aliases and swap in the deployment they name (off the event loop; see ``LiveDeployment``)."""
+    while True:
+        await anyio.sleep(seconds)
+        try:
+            await anyio.to_thread.run_sync(deployments.refresh)
+        except Exception as exc:  # a database that is away now is retried next time; serving goes on
+            log.warning("could not check the aliases (%s); still serving %s", exc, deployments.current.bundle_id)
+
+
 def create_app(settings: Settings | None = None, *, screener: Screener | None = None, serving: bool = False) -> FastAPI:
     """Build the application. Tests pass their own settings (and optionally a ready screener).
 
@@ -206,9 +234,10 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = session_factory(engine)
-        app.state.screener = screener or load_screener(settings)
+        deployments = _deployments(settings, screener, app.state.sessionmaker)
+        app.state.deployments = deployments
         app.state.group_commit = GroupCommit(  # concurrent listing writes share a transaction (see there)
-            write_in_own_transaction(app.state.sessionmaker, app.state.screener),
+            write_in_own_transaction(app.state.sessionmaker, deployments),
             writers=settings.screening_threads,
             max_listings=settings.max_batch,
         )
@@ -216,10 +245,12 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
         app.state.token_cache = TokenCache()  # verified API tokens, for a few seconds (users.deps)
         app.state.health_probe = system_views.HealthProbe(engine)
         if serving:
-            _settle(app.state.screener, engine, app.state.sessionmaker)
+            _settle(deployments.current.production, engine, app.state.sessionmaker)
         async with anyio.create_task_group() as background:
             if serving and engine.dialect.name == "sqlite":
                 background.start_soon(_checkpoint_wal_every, engine, WAL_CHECKPOINT_SECONDS)
+            if deployments.follows_registry:
+                background.start_soon(_follow_aliases, deployments, settings.alias_poll_seconds)
             yield
             background.cancel_scope.cancel()
         app.state.health_probe.close()
@@ -241,7 +272,9 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
     app.include_router(listings_views.router)
     app.include_router(review_views.router)
     app.include_router(users_views.router)
+    app.include_router(registry_views.router)
     app.include_router(web_views.router)
+    app.include_router(web_registry_views.router)
     app.mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "web" / "static")), name="static")
     app.add_middleware(
         SessionMiddleware,

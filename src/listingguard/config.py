@@ -43,6 +43,31 @@ class Settings(BaseSettings):
     )
     secure_cookies: bool = Field(default=False, description="Send the session cookie over HTTPS only (set behind TLS).")
     secret_key: str = Field(default="", description="Signs session cookies; generated and kept in `home` if empty.")
+    artifact_store: str | None = Field(
+        default=None,
+        description=(
+            "Where registered models, rule sets and policies are stored: a directory or an fsspec URL "
+            "(file://…, s3://… with s3fs installed). Defaults to `artifacts/` in `home`."
+        ),
+    )
+    gate_margin: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        description="Release gate: recall a candidate may lose on a topic (non-inferiority margin, recall points).",
+    )
+    gate_load_budget: float = Field(
+        default=0.10,
+        ge=0,
+        le=10,
+        description="Release gate: extra review load a candidate may create at its own thresholds (0.1 = +10%).",
+    )
+    alias_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description="How often a server checks whether an alias (production, shadow, …) moved.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -55,6 +80,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'listingguard.db').as_posix()}"
+
+    @property
+    def resolved_artifact_store(self) -> str:
+        """The artifact store URL actually used: the configured one, or ``artifacts/`` in ``home``."""
+        if self.artifact_store:
+            if "://" in self.artifact_store:
+                return self.artifact_store
+            return Path(self.artifact_store).resolve().as_uri()
+        return (self.home / "artifacts").resolve().as_uri()
 
 
 @functools.lru_cache(maxsize=1)

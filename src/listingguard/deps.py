@@ -87,8 +87,8 @@ def _rollback_and_close(session: Session) -> None:
 
 
 async def get_screener(request: Request) -> Screener:
-    """The screener loaded at start-up."""
-    screener: Screener = request.app.state.screener
+    """The production screener serving now (it follows the ``production`` alias; see ``registry.serving``)."""
+    screener: Screener = request.app.state.deployments.current.production
     return screener
 
 
@@ -98,6 +98,9 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-DbSession = Annotated[Session, Depends(get_db_session)]
+# scope="function": the session is committed when the view returns, before the response is sent. With the
+# default (request) scope FastAPI sends the response first, so a client could be told "done" for a commit
+# that then failed, or send its next request before this one's changes were visible.
+DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
 CurrentScreener = Annotated[Screener, Depends(get_screener)]
 AppSettings = Annotated[Settings, Depends(get_app_settings)]

@@ -62,7 +62,7 @@ def test_refuses_another_format_version(model_copy: Path) -> None:
     manifest = json.loads((model_copy / "manifest.json").read_text())
     manifest["format_version"] = 99
     (model_copy / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ModelError, match="Retrain"):
+    with pytest.raises(ModelError, match="retrain the model"):
         ModerationModel.load(model_copy)
 
 

@@ -117,6 +117,33 @@ class TestDecide:
                 now=NOW,
             ).id
 
+    def test_a_wrong_token_on_a_task_you_hold_says_so(self, people: str, screener) -> None:
+        ingest(people, screener, flagged(1))
+        task_id, token = self.claim(people)
+        with pytest.raises(Conflict, match=r"wrong claim token .* you hold its lease") as refused:
+            self.decide(people, task_id, "not-" + token, [])
+        assert "another moderator" not in str(refused.value)
+        with session_scope(get_engine(people)) as session, pytest.raises(Conflict, match="wrong claim token"):
+            service.release(session, task_id=task_id, reviewer=user(session, "alice"), claim_token="x", now=NOW)
+        with pytest.raises(Conflict, match="another moderator holds it"):
+            self.decide(people, task_id, token, [], name="bob")
+        with session_scope(get_engine(people)) as session:
+            service.release(session, task_id=task_id, reviewer=user(session, "alice"), claim_token=token, now=NOW)
+        with pytest.raises(Conflict, match="back in the queue"):
+            self.decide(people, task_id, token, [])
+        assert self.decide(people, *self.claim(people), []) > 0  # claimed again, decided
+
+    def test_cancelling_a_claimed_task_records_that_it_was_claimed(self, people: str, screener) -> None:
+        ingest(people, screener, flagged(1))
+        task_id, _ = self.claim(people)
+        ingest(people, screener, flagged(1, description="値下げしました"), now=NOW + timedelta(minutes=1))
+        with session_scope(get_engine(people)) as session:
+            entry = session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "task.cancel", AuditEntry.entity_id == str(task_id))
+            ).one()
+            assert entry.before == {"status": "claimed", "claimed_by": user(session, "alice").id}
+            assert session.get(ReviewTask, task_id).status == "cancelled"
+
     def test_ok_restores_a_hidden_listing_and_duplicates_count_once(self, people: str, screener) -> None:
         ingest(people, screener, flagged(1))
         with session_scope(get_engine(people)) as session:

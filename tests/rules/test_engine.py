@@ -113,3 +113,18 @@ def test_pattern_hyperscan_cannot_compile_is_named(tmp_path: Path) -> None:
     (target / "weapons.yaml").write_text("topic: weapons\nrules:\n  - id: weapons.x\n    patterns: ['(?<=a)gun']\n")
     with pytest.raises(Invalid, match=r"pattern '\(\?<=a\)gun' cannot be compiled by Hyperscan"):
         load_rule_set(target)
+
+
+def test_every_occurrence_of_a_rule_is_reported_with_its_original_span(rules) -> None:
+    """One hit per rule (counting is per rule), but every place it fired, mapped to the seller's text."""
+    title = "スーパーコピー 長財布"
+    description = "人気の ｽｰﾊﾟｰｺﾋﾟｰ です。 スーパーコピー 品質、s級コピー"
+    hits = hits_for(rules, title=title, description=description, category="wallets")
+    hit = next(h for h in hits if h.rule_id == "counterfeit.explicit_terms")
+    assert [h.rule_id for h in hits].count("counterfeit.explicit_terms") == 1
+    texts = {"title": title, "description": description}
+    found = [(f, texts[f][s:e]) for f, s, e in hit.spans]
+    assert ("title", "スーパーコピー") in found
+    assert ("description", "ｽｰﾊﾟｰｺﾋﾟｰ") in found and ("description", "スーパーコピー") in found
+    assert (hit.field, hit.start, hit.end) == hit.spans[0]
+    assert hit.to_dict()["spans"][0] == {"field": hit.field, "start": hit.start, "end": hit.end}

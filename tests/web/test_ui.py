@@ -49,6 +49,17 @@ def live(tmp_path_factory: pytest.TempPathFactory, trained_model: Path, screener
         listing(id="u2", title="拳銃 実銃 本物です", category="toys_hobby", price=40000),
         listing(id="u3", title="子猫 生後2ヶ月 かわいい", category="pet_supplies", price=30000),
         listing(id="u4", title="ナイキ スニーカー 27cm"),
+        listing(
+            id="u5",
+            title="シャネル 財布 スーパーコピー",
+            description="スーパーコピー ですが 品質は 良いです。 スーパーコピー 専門店",
+            category="wallets",
+            price=3000,
+        ),
+        *(
+            listing(id=f"u{i}", title=f"スーパーコピー 長財布 {i}", category="wallets", price=2000 + i)
+            for i in range(6, 9)
+        ),
     ]
     with session_scope(get_engine(url)) as session:
         ingest_and_screen(session, screener=screener, listings=[ListingIn.model_validate(r) for r in records])
@@ -57,6 +68,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, trained_model: Path, screener
         )
     make_user(url, "mod", "moderator", PASSWORD)
     make_user(url, "mod2", "moderator", PASSWORD)
+    make_user(url, "lead", "lead", PASSWORD)
     get_engine(url).dispose()
     port = free_port()
     env = {
@@ -135,15 +147,32 @@ def test_wrong_password_is_refused(browser: Browser, live: tuple[str, str]) -> N
     page.close()
 
 
+def test_a_queue_row_opens_its_task_with_every_rule_hit_marked(browser: Browser, live: tuple[str, str]) -> None:
+    base, _ = live
+    page = browser.new_page()
+    login(page, base)
+    expect(page.locator("table.queue tbody tr")).to_have_count(8)
+    row = page.locator("table.queue tbody tr", has_text="シャネル 財布")
+    wanted = int(row.get_attribute("data-task-id") or 0)
+    row.locator("td").first.click()  # anywhere on the row, not only the title
+    assert task_id(page) == wanted
+    expect(page).to_have_url(f"{base}/review/{wanted}")
+    expect(page.locator("#listing-description mark.rule")).to_have_count(2)  # both occurrences
+    expect(page.locator("#listing-title mark.rule")).to_have_count(1)
+    page.keyboard.press("o")
+    expect(page.locator("#decided")).to_be_visible()
+    page.close()
+
+
 def test_keyboard_claim_decide_next_cycle(browser: Browser, live: tuple[str, str]) -> None:
     base, url = live
     page = browser.new_page()
     login(page, base)
-    expect(page.locator("table.queue tbody tr")).to_have_count(4)
+    expect(page.locator("table.queue tbody tr")).to_have_count(7)  # one was taken from its row above
 
     page.keyboard.press("n")  # claim the most urgent task (the handgun: weapons, severity 1.0)
     expect(page.locator("#task")).to_be_visible()
-    expect(page.locator("#listing-title mark.rule")).to_have_count(1)
+    expect(page.locator("#listing-title mark.rule")).to_have_count(2)  # 拳銃 and 実銃: every hit is marked
     expect(page.locator("#signals")).to_contain_text("weapons")
     page.keyboard.press("8")  # weapons is the 8th topic
     expect(page.locator("input[name=topic][value=weapons]")).to_be_checked()
@@ -170,23 +199,67 @@ def test_skip_and_blind_evaluation_task(browser: Browser, live: tuple[str, str])
     expect(page.locator("table.scores")).to_have_count(0)
     expect(page.locator("mark")).to_have_count(0)
     page.keyboard.press("s")  # skip: the only evaluation task goes back to the queue
-    expect(page.locator("#empty")).to_be_visible()
+    expect(page.locator("#empty")).to_contain_text("back in the queue")
     with session_scope(get_engine(url)) as session:
         task = session.scalars(select(ReviewTask).where(ReviewTask.kind == "evaluation")).one()
         assert task.status == "open" and task.claimed_by is None
+    page.keyboard.press("n")  # n on the empty page asks again (with the same filter) and gets it back
+    expect(page.locator("#signals.blind")).to_be_visible()
+    page.keyboard.press("s")
+    expect(page.locator("#empty")).to_be_visible()
     page.close()
+
+
+def task_id(page: Page) -> int:
+    expect(page.locator("#task")).to_be_visible()
+    return int(page.locator("#task").get_attribute("data-task-id") or 0)
+
+
+def test_skip_goes_to_the_next_task_and_n_works_on_every_page(browser: Browser, live: tuple[str, str]) -> None:
+    base, url = live
+    page = browser.new_page()
+    login(page, base)
+    page.keyboard.press("n")
+    skipped = task_id(page)
+    page.keyboard.press("s")
+    expect(page.locator(f"#task:not([data-task-id='{skipped}'])")).to_be_visible()  # not "the queue is empty"
+    with session_scope(get_engine(url)) as session:
+        assert session.get(ReviewTask, skipped).status == "open"  # type: ignore[union-attr]
+    page.keyboard.press("o")
+    expect(page.locator("#decided")).to_be_visible()
+    page.goto(f"{base}/review/abc")  # an error page: HTML with the navigation, and n still works
+    expect(page.locator("#message .error")).to_be_visible()
+    expect(page.locator("header .who")).to_contain_text("mod")
+    page.keyboard.press("n")
+    task_id(page)
+    page.keyboard.press("o")
+    expect(page.locator("#decided")).to_be_visible()
+    page.close()
+
 
 
 def test_csrf_and_stats(browser: Browser, live: tuple[str, str]) -> None:
     base, _ = live
     page = browser.new_page()
-    login(page, base)
+    login(page, base, "lead")
     forged = page.request.post(f"{base}/review/next", form={"filter_kind": "enforcement"})
     assert forged.status == 403 and "CSRF" in forged.text()
     page.goto(f"{base}/stats")
     expect(page.locator("#backlog-topics")).to_be_visible()
     chart = page.request.get(f"{base}/stats/decisions.png")
     assert chart.status == 200 and chart.headers["content-type"] == "image/png"
+    page.keyboard.press("n")  # from the stats page straight into a task
+    task_id(page)
+    page.close()
+
+
+def test_moderators_do_not_see_the_stats(browser: Browser, live: tuple[str, str]) -> None:
+    base, _ = live
+    page = browser.new_page()
+    login(page, base, "mod2")
+    expect(page.locator("header nav a[href='/stats']")).to_have_count(0)
+    page.goto(f"{base}/stats")
+    expect(page.locator("#message")).to_contain_text("review:manage")
     page.close()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from listingguard.cli import data, demo, models, policy, review, server, users
+from listingguard.cli import backtest, data, demo, models, policy, registry, review, server, users
 
 app = typer.Typer(
     name="listingguard",
@@ -24,6 +24,8 @@ app.command("serve")(server.serve)
 app.command("migrate")(server.migrate)
 app.command("simulate-reviewers")(review.simulate_reviewers)
 app.add_typer(users.app, name="users")
+app.add_typer(registry.app, name="models")
+app.add_typer(backtest.app, name="backtest")
 
 
 def main() -> None:

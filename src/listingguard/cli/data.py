@@ -13,11 +13,11 @@ import typer
 from rich.table import Table
 
 from listingguard.cli.common import byte_progress, console, count_progress, err_console, handle_errors, settings_with
-from listingguard.db import get_engine, migrate, session_scope
+from listingguard.db import get_engine, migrate, session_factory, session_scope
 from listingguard.errors import Invalid
 from listingguard.listings.io import RecordError, input_size, read_listings
+from listingguard.registry.serving import describe, open_deployment
 from listingguard.screening.flows import ingest_and_screen
-from listingguard.screening.loader import load_screener
 from listingguard.simulator.generator import SimulationConfig, simulate_day
 
 MAX_ERRORS_SHOWN = 20
@@ -113,14 +113,14 @@ def ingest(
     can simply be re-run: unchanged listings are recognised and skipped.
     """
     settings = settings_with(database_url, model)
-    screener = load_screener(settings)
-    if screener.model is None:
-        err_console.print(
-            "[yellow]no model configured (--model or LISTINGGUARD_MODEL_DIR): screening with rules only[/]"
-        )
     url = settings.resolved_database_url
     migrate(url)
     engine = get_engine(url)
+    deployments = open_deployment(settings, session_factory(engine))  # --model DIR, else the registry
+    screener = deployments.current.production
+    err_console.print(describe(deployments.current))
+    if screener.model is None:
+        err_console.print("[yellow]no model (--model, or one released to production): screening with rules only[/]")
     total_size = input_size(file)
     errors: list[RecordError] = []
     if strict:
@@ -142,9 +142,10 @@ def ingest(
         for chunk in read_listings(file, chunk_size=chunk_size, known_topics=screener.topics):
             errors.extend(chunk.errors)
             if chunk.listings:
+                deployments.refresh()  # an alias moved during a long load: later chunks follow it
                 with session_scope(engine) as session:
                     records = ingest_and_screen(
-                        session, screener=screener, listings=chunk.listings, explain=not no_explain
+                        session, screener=deployments.current, listings=chunk.listings, explain=not no_explain
                     )
                 for record in records:
                     statuses[record["status"]] += 1

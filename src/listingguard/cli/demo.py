@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import uvicorn
 from rich.panel import Panel
+from sqlalchemy import Engine
 
 from listingguard.app import create_app
 from listingguard.cli.common import console, count_progress, handle_errors, settings_with, truth_matrix
 from listingguard.cli.models import print_report
 from listingguard.cli.review import simulate_reviewers
 from listingguard.cli.users import generated_password
+from listingguard.config import Settings
 from listingguard.db import get_engine, migrate, session_scope
 from listingguard.detection.training import DataSource, TrainingConfig, file_sha256, train
 from listingguard.evaluation import plots
@@ -110,7 +113,9 @@ def demo(
     url = settings.resolved_database_url
     migrate(url)
     engine = get_engine(url)
-    screener = load_screener(settings)
+    production = _register_and_release(settings, engine, model_dir)
+    console.print(f"registered {model.version} and released it to production as {production} (the first bundle)")
+    screener = load_screener(settings)  # the same three versions as that bundle, so actions name it
     with count_progress() as progress:
         task = progress.add_task("ingesting and screening", total=len(test_records))
         for chunk in read_listings(test_path, chunk_size=1000, known_topics=screener.topics):
@@ -152,6 +157,8 @@ def demo(
     share = max(0, backlog["total"] - reviewers_leave)
     if share:
         simulate_reviewers(reviewers=3, error_rate=0.03, limit=share, seed=seed, database_url=url, model=model_dir)
+    console.rule("[bold]6. release safely: a candidate learns from the decisions, is backtested, and is gated")
+    backtest_dir = _release_loop(settings, engine, train_records, test_records, production, seed=seed)
     elapsed = time.monotonic() - started
 
     base_url = f"http://127.0.0.1:{port}"
@@ -162,6 +169,7 @@ def demo(
             f"  log in as        moderator / {moderator_password}   (admin / {admin_password})\n"
             f"  keys             n next · 1-9 topics · Enter violation · o ok · s skip\n"
             f"report and plots   {report_dir}\n"
+            f"backtest report    {backtest_dir / 'report.html'}\n"
             f"model and lineage  {model_dir / 'manifest.json'}\n"
             f"database           {url}\n"
             f"API docs           {base_url}/docs\n\n"
@@ -179,9 +187,148 @@ def demo(
     if serve:
         console.print(f"serving on {base_url} — press Ctrl-C to stop")
         uvicorn.run(
-            create_app(settings, serving=True),
+            create_app(settings.model_copy(update={"model_dir": None}), serving=True),  # follows the aliases
             host="127.0.0.1",
             port=port,
             log_level="warning",
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
+
+
+def _register_and_release(settings: Settings, engine: Engine, model_dir: Path) -> str:
+    """Register the demo's model and make it production (a fresh install's first bundle needs no backtest)."""
+    from listingguard.registry import service as registry_service
+    from listingguard.registry.serving import artifact_store
+    from listingguard.release import promote as release
+
+    store, now = artifact_store(settings), datetime.now(UTC)
+    with session_scope(engine) as session:
+        row, _ = registry_service.register_model(
+            session, store=store, directory=model_dir, note="trained by the demo", actor="demo", now=now
+        )
+        event = release.promote(
+            session,
+            ref=row.version,
+            alias="production",
+            reason="the demo's first model",
+            actor=release.Actor("demo", "admin"),
+            settings=settings,
+            store=store,
+            now=now,
+        )
+    return str(event.to_bundle)
+
+
+def _release_loop(
+    settings: Settings,
+    engine: Engine,
+    train_records: list[dict[str, Any]],
+    test_records: list[dict[str, Any]],
+    production: str,
+    *,
+    seed: int,
+) -> Path:
+    """Train a candidate on the first days' decisions, backtest it on the last days, gate, promote or refuse.
+
+    The candidate learns from the training file plus the moderators' (simulated) decisions on listings
+    created before the backtest's window, so it is never measured on listings it learned from.
+    """
+    from listingguard.cli.backtest import print_verdict
+    from listingguard.errors import Forbidden
+    from listingguard.evaluation.backtest import report as backtest_report
+    from listingguard.evaluation.backtest import service as backtest_service
+    from listingguard.registry import service as registry_service
+    from listingguard.registry.serving import BundleLoader, artifact_store
+    from listingguard.release import promote as release
+    from listingguard.review.training_data import from_decisions
+
+    days = sorted({str(r["created_at"])[:10] for r in test_records})
+    cut = datetime.fromisoformat(days[len(days) // 2 + 1]).replace(tzinfo=UTC)  # the last two of five days
+    end = datetime.fromisoformat(days[-1]).replace(tzinfo=UTC) + timedelta(days=1)
+    with session_scope(engine) as session:
+        feedback = from_decisions(session, since=datetime(2000, 1, 1, tzinfo=UTC))
+    learned = [
+        (record, weight)
+        for record, weight in zip(feedback.records, feedback.weights, strict=True)
+        if datetime.fromisoformat(str(record["created_at"])) < cut
+    ]
+    records = train_records + [record for record, _ in learned]
+    weights = [1.0] * len(train_records) + [weight for _, weight in learned]
+    with console.status("training the candidate on the file and the decisions") as status:
+        candidate = train(
+            ListingBatch.from_records(records),
+            TrainingConfig(
+                author="demo", refit=False, sample_weights=weights, extra_lineage={"feedback": feedback.lineage}
+            ),
+            sources=[DataSource("database", "decisions before the backtest window", feedback.sha256, len(learned))],
+            progress=lambda msg: status.update(msg),
+        )
+    candidate_dir = settings.home / "candidate"
+    candidate.save(candidate_dir)
+    store, now = artifact_store(settings), datetime.now(UTC)
+    with session_scope(engine) as session:
+        row, _ = registry_service.register_model(
+            session,
+            store=store,
+            directory=candidate_dir,
+            note="learned from the demo's decisions",
+            actor="demo",
+            now=now,
+        )
+        in_force = registry_service.get_bundle(session, bundle=production)
+        assert in_force is not None
+        bundle, _ = registry_service.get_or_create_bundle(
+            session,
+            model_version=row.version,
+            rule_set_version=in_force.rule_set_version,
+            policy_version=in_force.policy_version,
+            actor="demo",
+            now=now,
+        )
+        release.promote(
+            session,
+            ref=bundle.id,
+            alias="candidate",
+            reason="the demo's retrained model",
+            actor=release.Actor("demo", "admin"),
+            settings=settings,
+            store=store,
+            now=now,
+        )
+        session.expunge(bundle)
+    console.print(f"candidate {row.version} registered; backtesting it on {cut:%Y-%m-%d} – {end:%Y-%m-%d}")
+    request = backtest_service.BacktestRequest(
+        candidate=bundle, window_start=cut, window_end=end, label_budget=150, exploration=150, seed=seed
+    )
+    backtest_id, _ = backtest_service.start(engine, request=request, loader=BundleLoader(store), actor="demo", now=now)
+    simulate_reviewers(
+        reviewers=3,
+        error_rate=0.03,
+        limit=0,
+        seed=seed + 1,
+        database_url=settings.resolved_database_url,
+        model=None,
+        kinds=["evaluation"],
+    )
+    gate = backtest_report.GateConfig(margin=settings.gate_margin, load_budget=settings.gate_load_budget)
+    with session_scope(engine) as session:
+        data = backtest_report.build(session, backtest_service.get(session, backtest_id=backtest_id), gate=gate)
+    out = settings.home / "backtest"
+    backtest_report.write(data, out)
+    print_verdict(data)
+    try:
+        with session_scope(engine) as session:
+            release.promote(
+                session,
+                ref=bundle.id,
+                alias="production",
+                reason="passed the demo's backtest",
+                actor=release.Actor("demo", "admin"),
+                settings=settings,
+                store=store,
+                now=datetime.now(UTC),
+            )
+        console.print(f"[bold green]promoted[/] {bundle.id} to production (the server follows the alias)")
+    except Forbidden as exc:
+        console.print(f"[bold yellow]not promoted[/]: {exc.message}")
+    return out

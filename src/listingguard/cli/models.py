@@ -21,12 +21,12 @@ from listingguard.cli.common import (
     settings_with,
     truth_matrix,
 )
-from listingguard.config import get_settings
+from listingguard.config import Settings, get_settings
 from listingguard.db import get_engine, session_scope
 from listingguard.detection.features import FeatureSpec
 from listingguard.detection.training import DataSource, TrainingConfig, file_sha256
 from listingguard.detection.training import train as train_model
-from listingguard.errors import Invalid
+from listingguard.errors import Invalid, Unavailable
 from listingguard.evaluation import plots
 from listingguard.evaluation.report import by_day_series, evaluate_by_day, score_for_evaluation
 from listingguard.evaluation.report import evaluate as evaluate_report
@@ -35,7 +35,7 @@ from listingguard.listings.io import RecordError, input_size, read_listings
 from listingguard.listings.schemas import ListingIn
 from listingguard.review.training_data import from_decisions
 from listingguard.screening.loader import load_screener
-from listingguard.screening.pipeline import ScreeningResult
+from listingguard.screening.pipeline import Screener, ScreeningResult
 
 
 def load_listings(paths: list[Path], *, strict: bool, what: str) -> tuple[list[ListingIn], list[RecordError]]:
@@ -193,6 +193,44 @@ def _parquet_rows(results: list[ScreeningResult], topics: list[str]) -> pa.Table
     )
 
 
+def _scoring_screener(model: Path | None, rules: Path | None, policy: Path | None) -> Screener:
+    """``--model``/``--rules``/``--policy`` if given; otherwise the bundle in production, when a database
+    with a registry is configured; otherwise the built-in rules and policy alone."""
+    settings = settings_with(None, None)
+    if model is None and rules is None and policy is None and settings.model_dir is None:
+        production = _production_screener(settings)
+        if production is not None:
+            return production
+    return load_screener(settings, model_dir=model, rules_dir=rules, policy_path=policy)
+
+
+def _production_screener(settings: Settings) -> Screener | None:
+    """The production bundle's screener, or None when no database or nothing released exists yet."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import OperationalError
+
+    from listingguard.db import session_factory
+    from listingguard.registry.serving import LiveDeployment, describe
+
+    url = settings.resolved_database_url
+    if not settings.database_url and not (settings.home / "listingguard.db").is_file():
+        return None
+    engine = get_engine(url)
+    try:
+        if not inspect(engine).has_table("aliases"):
+            return None
+        deployment = LiveDeployment.from_registry(settings, session_factory(engine)).current
+    except OperationalError as exc:
+        raise Unavailable(
+            f"cannot reach the database to find the production bundle ({exc.orig}); "
+            "pass --model DIR to score without it"
+        ) from None
+    if deployment.source == "defaults":
+        return None
+    err_console.print(describe(deployment))
+    return deployment.production
+
+
 @handle_errors
 def score(
     input: Annotated[Path, typer.Option("--input", "-i", help="Listings (.jsonl/.jsonl.gz/.parquet/.csv).")],
@@ -221,9 +259,9 @@ def score(
     """
     if output.suffix not in (".jsonl", ".parquet"):
         raise Invalid(f"--output {output}: use a .jsonl or .parquet file name")
-    screener = load_screener(settings_with(None, None), model_dir=model, rules_dir=rules, policy_path=policy)
+    screener = _scoring_screener(model, rules, policy)
     if screener.model is None:
-        err_console.print("[yellow]no model given (--model): scoring with rules only[/]")
+        err_console.print("[yellow]no model (--model, or one released to production): scoring with rules only[/]")
     topics = screener.model.topics if screener.model else []
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".partial")

@@ -63,6 +63,10 @@ def simulate_reviewers(
         Path | None,
         typer.Option("--model", envvar="LISTINGGUARD_MODEL_DIR", help="Model directory (for the topic list)."),
     ] = None,
+    kinds: Annotated[
+        list[str] | None,
+        typer.Option("--kind", help="Only tasks of this kind (repeatable), e.g. evaluation for a backtest's tasks."),
+    ] = None,
 ) -> None:
     """SIMULATION: answer review tasks from the simulator's ground truth, with a configurable error rate.
 
@@ -76,6 +80,7 @@ def simulate_reviewers(
     screener = load_screener(settings, model_dir=model)
     topics = screener.topics
     rng = random.Random(seed)
+    flt = review_service.QueueFilter(kinds=tuple(kinds or ())).validate(topics)
     engine = get_engine(url)
     decided = mistakes = 0
     counts: dict[str, int] = {}
@@ -95,7 +100,7 @@ def simulate_reviewers(
                 user = users_service.get_by_username(session, username=name)
                 assert user is not None
                 now = datetime.now(UTC)
-                task = review_service.claim_next(session, reviewer=user, now=now, lease=timedelta(minutes=5))
+                task = review_service.claim_next(session, reviewer=user, flt=flt, now=now, lease=timedelta(minutes=5))
                 if task is None:
                     idle_rounds += 1
                     if idle_rounds >= len(names):  # nobody can take anything (second reviews exclude their author)

@@ -1,4 +1,4 @@
-"""Account commands: add users, create and revoke API tokens, list accounts."""
+"""Account commands: add, disable and enable users, set passwords, create and revoke API tokens, list."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _read_password(from_stdin: bool) -> str:
     except EOFError:
         raise Invalid("no password given (input ended); use --password-stdin to pipe one in") from None
     if again != first:
-        raise Invalid("the passwords differ; nothing was created")
+        raise Invalid("the passwords differ; nothing was changed")
     return first
 
 
@@ -96,6 +96,51 @@ def revoke_token(
     with session_scope(get_engine(url)) as session:
         service.revoke_token(session, prefix=prefix, actor="cli", now=datetime.now(UTC))
     console.print(f"revoked token {prefix}")
+
+
+def _update(username: str, database_url: str | None, *, active: bool | None = None, password: str | None = None) -> int:
+    """Apply one change to an account; returns the browser sessions it ended."""
+    url = settings_with(database_url).resolved_database_url
+    migrate(url)
+    with session_scope(get_engine(url)) as session:
+        user = service.get_by_username(session, username=username)
+        if user is None:
+            raise NotFound(f"no user {username!r}; `listingguard users list` shows the accounts")
+        return service.update(session, user=user, active=active, password=password, actor="cli", now=datetime.now(UTC))
+
+
+@app.command("disable")
+@handle_errors
+def disable(
+    username: Annotated[str, typer.Argument(help="Account to disable.")], database_url: DatabaseUrl = None
+) -> None:
+    """Disable an account: it can no longer log in, its browser sessions end and its API tokens are refused."""
+    ended = _update(username, database_url, active=False)
+    console.print(f"disabled [bold]{username}[/] ({ended} browser session(s) ended)")
+
+
+@app.command("enable")
+@handle_errors
+def enable(
+    username: Annotated[str, typer.Argument(help="Account to enable.")], database_url: DatabaseUrl = None
+) -> None:
+    """Enable a disabled account again."""
+    _update(username, database_url, active=True)
+    console.print(f"enabled [bold]{username}[/]")
+
+
+@app.command("set-password")
+@handle_errors
+def set_password(
+    username: Annotated[str, typer.Argument(help="Account whose password to set.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set an account's password (prompted twice); every browser session of the account ends."""
+    ended = _update(username, database_url, password=_read_password(password_stdin))
+    console.print(f"password of [bold]{username}[/] set ({ended} browser session(s) ended)")
 
 
 @app.command("list")

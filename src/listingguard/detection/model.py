@@ -34,11 +34,13 @@ import sklearn
 from listingguard import __version__
 from listingguard.detection.detector import TopicDetector, apply_calibration
 from listingguard.detection.features import ListingFeaturizer
+from listingguard.detection.manifest import MANIFEST_VERSION, MODEL_FORMAT, parse_manifest
 from listingguard.errors import ModelError
 from listingguard.listings.batch import ListingBatch
 
-MODEL_FORMAT = "listingguard-model"
-MODEL_FORMAT_VERSION = 1
+MODEL_FORMAT_VERSION = MANIFEST_VERSION
+
+__all__ = ["MODEL_FORMAT", "MODEL_FORMAT_VERSION", "ModerationModel", "library_versions"]
 
 
 @dataclass
@@ -111,6 +113,7 @@ class ModerationModel:
             (tmp / "detectors.json").write_text(json.dumps(detectors, indent=2, default=str), encoding="utf-8")
             manifest = dict(self.manifest)
             manifest["artifact_sha256"] = _artifact_hash(tmp)
+            manifest = parse_manifest(json.loads(json.dumps(manifest, default=str)), where=str(directory)).to_json()
             (tmp / "manifest.json").write_text(
                 json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
             )
@@ -135,17 +138,11 @@ class ModerationModel:
                 f"{directory} is not a model directory (no manifest.json); train one with `listingguard train`"
             )
         try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            raw = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ModelError(f"{manifest_path} is damaged ({exc}); retrain the model") from None
-        if manifest.get("format") != MODEL_FORMAT or manifest.get("format_version") != MODEL_FORMAT_VERSION:
-            raise ModelError(
-                f"{directory} was written as model format {manifest.get('format')!r} version "
-                f"{manifest.get('format_version')!r} "
-                f"(listingguard {manifest.get('code_version', {}).get('listingguard', '?')}); "
-                f"this is listingguard {__version__}, which reads format version {MODEL_FORMAT_VERSION}. "
-                "Retrain with `listingguard train`."
-            )
+        # validated (and a format-1 manifest migrated) against the typed schema of detection.manifest
+        manifest = parse_manifest(raw, where=f"{directory} (this is listingguard {__version__})").to_json()
         expected = manifest.get("artifact_sha256")
         if expected and _artifact_hash(directory) != expected:
             raise ModelError(

@@ -66,6 +66,8 @@ class TrainingConfig:
         Per-row weights aligned with the batch (e.g. ``1/pi`` for exploration labels).
     extra_lineage : dict
         Extra manifest entries (e.g. the database query a training set came from).
+    parent_version : str or None
+        The model version this one replaces or was derived from (lineage; ``train --parent``).
     n_jobs : int
         Processes fitting topics in parallel (-1: one per core).
     """
@@ -79,6 +81,7 @@ class TrainingConfig:
     author: str = ""
     sample_weights: Sequence[float] | None = None
     extra_lineage: dict[str, Any] = field(default_factory=dict)
+    parent_version: str | None = None
     n_jobs: int = -1
 
 
@@ -246,6 +249,8 @@ def train(
         "libraries": library_versions(),
         "code_version": code_version(),
         "author": config.author or _user(),
+        "parent_version": config.parent_version,
+        "kind": "trained",
         "created_at": created.isoformat(),
         **config.extra_lineage,
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, select, update
@@ -74,8 +74,14 @@ def revision_record(revision: ListingRevision) -> dict[str, Any]:
         "condition": revision.condition,
         "seller_id": revision.seller_id,
         "image_refs": revision.image_refs,
-        "created_at": revision.created_at.isoformat(),
+        "created_at": _as_utc(revision.created_at).isoformat(),
     }
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """Stored times are UTC; SQLite returns them without a zone, PostgreSQL with one. Always with it here,
+    so records from the database mix with records from files (training on both sorts them by time)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _current_revision_query(matches: ColumnElement[bool]) -> Select[Any]:

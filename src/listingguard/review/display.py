@@ -46,9 +46,13 @@ def segments(
     rules: list[list[str]] = [[] for _ in text]
     model = [False] * len(text)
     for hit in rule_hits:
-        if hit.get("field") == field_name and hit.get("start") is not None:
-            for i in range(max(0, hit["start"]), min(len(text), hit["end"])):
-                rules[i].append(hit["rule_id"])
+        # every occurrence; hits stored before occurrences were recorded have only the first one
+        spans = hit.get("spans") or [hit]
+        for span in spans:
+            if span.get("field") == field_name and span.get("start") is not None:
+                for i in range(max(0, span["start"]), min(len(text), span["end"])):
+                    if hit["rule_id"] not in rules[i]:
+                        rules[i].append(hit["rule_id"])
     for contributions in explanations.values():
         for c in contributions:
             if c.get("kind") == "text" and c.get("field") == field_name and c.get("start") is not None:
@@ -65,12 +69,28 @@ def segments(
 
 
 def median_price(screener: Screener, category: str) -> float | None:
-    """The category's median price in the reference currency (model's learned medians, else the rules')."""
+    """The category's median price in the reference currency: the rule set's reference median (the one
+    price rules compare with and quote in their reasons), else the model's learned median."""
+    reference = screener.rules.lists.reference_prices.medians.get(category)
+    if reference:
+        return float(reference)
     if screener.model is not None:
         medians = screener.model.featurizer.category_medians_
         if category in medians:
             return float(medians[category])
-    return screener.rules.lists.reference_prices.medians.get(category)
+    return None
+
+
+def price_context(screener: Screener, *, price: float, currency: str, category: str) -> dict[str, Any]:
+    """The price against its category's median, converted to the reference currency as the rules do."""
+    reference = screener.rules.lists.reference_prices
+    median = median_price(screener, category)
+    rate = 1.0 if currency == reference.currency else reference.rates.get(currency)
+    return {
+        "median": median,
+        "ratio": (price * rate / median) if median and rate is not None else None,
+        "currency": reference.currency,
+    }
 
 
 def task_view(db_session: Session, *, task: ReviewTask, screener: Screener, show_claim: bool) -> dict[str, Any]:
@@ -92,12 +112,9 @@ def task_view(db_session: Session, *, task: ReviewTask, screener: Screener, show
         "lease_expires_at": task.lease_expires_at if show_claim else None,
         "signals": None,
     }
-    median = median_price(screener, revision.category)
-    view["price_context"] = {
-        "median": median,
-        "ratio": (revision.price / median) if median else None,
-        "currency": screener.rules.lists.reference_prices.currency,
-    }
+    view["price_context"] = price_context(
+        screener, price=revision.price, currency=revision.currency, category=revision.category
+    )
     if task.kind in BLIND_KINDS:
         return view
     action = screening_action(db_session, revision_id=task.revision_id)

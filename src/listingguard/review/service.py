@@ -76,6 +76,7 @@ def _cancel_open_for_listing(db_session: Session, *, listing_id: str, now: datet
         )
     ).all()
     for task in stale:
+        before = {"status": task.status, "claimed_by": task.claimed_by}  # a claimed task is cancelled too
         task.status = "cancelled"
         audit_service.log(
             db_session,
@@ -84,7 +85,7 @@ def _cancel_open_for_listing(db_session: Session, *, listing_id: str, now: datet
             entity="review_task",
             entity_id=task.id,
             now=now,
-            before={"status": "open"},
+            before=before,
             after={"status": "cancelled", "why": "listing revised"},
         )
 
@@ -276,8 +277,12 @@ def claim_next(
     flt: QueueFilter = QueueFilter(),
     now: datetime,
     lease: timedelta = DEFAULT_LEASE,
+    passing_over: Sequence[int] = (),
 ) -> ReviewTask | None:
     """Lease the most urgent task this reviewer may take (highest priority, then oldest), or None.
+
+    ``passing_over`` names tasks not to hand out this time (the one just skipped, which would otherwise
+    come straight back when it is the most urgent).
 
     One statement picks and takes the task, and returns its state before and after:
     ``UPDATE review_tasks SET … FROM (SELECT … LIMIT 1 FOR UPDATE SKIP LOCKED) AS picked … RETURNING``.
@@ -287,7 +292,38 @@ def claim_next(
     pick = _filtered(
         select(ReviewTask.id, ReviewTask.status, ReviewTask.claimed_by).where(_claimable(now)), reviewer, flt, now
     )
+    if passing_over:
+        pick = pick.where(ReviewTask.id.not_in(list(passing_over)))
     pick = pick.order_by(ReviewTask.priority.desc(), ReviewTask.created_at, ReviewTask.id).limit(1)
+    return _claim(db_session, pick, reviewer=reviewer, now=now, lease=lease)
+
+
+def claim_task(
+    db_session: Session, *, task_id: int, reviewer: User, now: datetime, lease: timedelta = DEFAULT_LEASE
+) -> ReviewTask:
+    """Lease one chosen task (a row clicked in the queue), or :class:`Conflict` if it cannot be had now."""
+    pick = _filtered(
+        select(ReviewTask.id, ReviewTask.status, ReviewTask.claimed_by).where(
+            ReviewTask.id == task_id, _claimable(now)
+        ),
+        reviewer,
+        QueueFilter(),
+        now,
+    )
+    task = _claim(db_session, pick, reviewer=reviewer, now=now, lease=lease)
+    if task is not None:
+        return task
+    current = get_or_raise(db_session, task_id=task_id)
+    if current.status == "claimed" and current.claimed_by == reviewer.id:
+        return current  # already yours (a second click on the row): keep the lease you have
+    if current.excluded_user_id == reviewer.id and current.status in ("open", "claimed"):
+        raise Conflict(f"task {task_id} is for another moderator (it reviews your own decision); take the next task")
+    state = "taken by another moderator" if current.status == "claimed" else current.status
+    raise Conflict(f"task {task_id} is {state}; nothing was claimed. Take the next task.")
+
+
+def _claim(db_session: Session, pick: Any, *, reviewer: User, now: datetime, lease: timedelta) -> ReviewTask | None:
+    """Take the task ``pick`` selects (columns id, status, claimed_by) in one statement; audit the claim."""
     if db_session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     picked = pick.subquery("picked")
@@ -336,11 +372,31 @@ def _held_by(task: ReviewTask, reviewer: User, claim_token: str) -> bool:
     return task.status == "claimed" and task.claimed_by == reviewer.id and task.claim_token == claim_token
 
 
+def _not_held(task: ReviewTask, reviewer: User, *, nothing: str) -> Conflict:
+    """What happened when ``reviewer`` acts on ``task`` without holding it under the token they sent."""
+    if task.status == "claimed" and task.claimed_by == reviewer.id:
+        return Conflict(
+            f"wrong claim token for task {task.id}: you hold its lease, but under another claim token "
+            f"(from a later claim, or another tab). Send the claim_token of your current claim. {nothing}"
+        )
+    if task.status == "claimed":
+        return Conflict(
+            f"you no longer hold task {task.id}: another moderator holds it now (if it was yours, your lease "
+            f"expired and it was handed out again). {nothing} Take the next task."
+        )
+    if task.status == "open":
+        return Conflict(
+            f"you do not hold task {task.id}: it is back in the queue (skipped, or your lease expired). "
+            f"{nothing} Claim it again or take the next task."
+        )
+    return Conflict(f"task {task.id} is {task.status}. {nothing} Take the next task.")
+
+
 def release(db_session: Session, *, task_id: int, reviewer: User, claim_token: str, now: datetime) -> ReviewTask:
     """Give a claimed task back to the queue (skip)."""
     task = _locked(db_session, task_id)
     if not _held_by(task, reviewer, claim_token):
-        raise Conflict(f"you do not hold task {task_id} any more; nothing to release")
+        raise _not_held(task, reviewer, nothing="Nothing was released.")
     task.status = "open"
     task.claimed_by = None
     task.claim_token = None
@@ -399,11 +455,8 @@ def decide(
         raise Conflict(f"task {task_id} was already decided (decision {existing.id}); nothing was changed")
     if task.status == "cancelled":
         raise Conflict(f"task {task_id} was cancelled because the listing changed; take the next task")
-    if not (task.claimed_by == reviewer.id and task.claim_token == claim_token):
-        raise Conflict(
-            f"you no longer hold task {task_id}: your lease expired and another moderator took it. "
-            "Nothing was saved; take the next task."
-        )
+    if not _held_by(task, reviewer, claim_token):
+        raise _not_held(task, reviewer, nothing="Nothing was saved.")
     decision = Decision(
         task_id=task.id,
         revision_id=task.revision_id,

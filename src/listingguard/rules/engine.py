@@ -21,7 +21,7 @@ from listingguard.errors import Invalid
 from listingguard.listings.batch import ListingBatch
 from listingguard.rules.matcher import DEFAULT_ENGINE, Matcher, Pattern, build_matcher
 from listingguard.rules.schemas import Lists, Rule, TopicRules
-from listingguard.text.normalize import normalize, normalize_with_offsets
+from listingguard.text.normalize import NormalizedText, normalize, normalize_with_offsets
 
 LISTS_FILE = "_lists.yaml"
 FIELDS = ("title", "description")
@@ -31,7 +31,10 @@ FIELDS = ("title", "description")
 class RuleHit:
     """One fired rule on one listing, with where it fired.
 
-    ``start``/``end`` index the original text of ``field`` (None for price and seller rules).
+    ``start``/``end`` index the original text of ``field`` (None for price and seller rules): the first
+    occurrence. ``spans`` lists every occurrence as ``(field, start, end)``, in the order found, so a
+    reviewer sees each place the rule fired (one hit per rule all the same: counting and priority are
+    per rule, not per occurrence).
     """
 
     rule_id: str
@@ -43,6 +46,7 @@ class RuleHit:
     end: int | None = None
     matched: str = ""
     detail: str = ""
+    spans: tuple[tuple[str, int, int], ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -55,6 +59,7 @@ class RuleHit:
             "end": self.end,
             "matched": self.matched,
             "detail": self.detail,
+            "spans": [{"field": f, "start": start, "end": end} for f, start, end in self.spans],
         }
 
 
@@ -258,7 +263,8 @@ class RuleSet:
                 if (rule.price or rule.seller_list) and self._non_text_hit(i, batch, row, found) is None:
                     continue
                 field_name, start, end, kind = allowed[0]
-                hits.append(RuleHit(rule.id, topic, rule.action, kind, field_name, start, end))
+                spans = tuple(dict.fromkeys((f, s, e) for f, s, e, _ in allowed))
+                hits.append(RuleHit(rule.id, topic, rule.action, kind, field_name, start, end, spans=spans))
             for i in self._non_text_rules:
                 topic, _ = self.rules[i]
                 if i in found.suppressed_rules or topic in found.suppressed_topics:
@@ -272,18 +278,22 @@ class RuleSet:
         return out
 
     def _with_original_spans(self, batch: ListingBatch, row: int, hits: list[RuleHit]) -> list[RuleHit]:
-        tracked = {}
+        tracked: dict[str, NormalizedText] = {}
         result = []
         for hit in hits:
             if hit.start is None or hit.end is None:
                 result.append(hit)
                 continue
-            if hit.field not in tracked:
-                tracked[hit.field] = normalize_with_offsets(
-                    batch.titles[row] if hit.field == "title" else batch.descriptions[row]
+            for field_name in {hit.field, *(f for f, _, _ in hit.spans)} - tracked.keys():
+                tracked[field_name] = normalize_with_offsets(
+                    batch.titles[row] if field_name == "title" else batch.descriptions[row]
                 )
             nt = tracked[hit.field]
             start, end = nt.original_span(hit.start, hit.end)
+            spans: dict[tuple[str, int, int], None] = {}
+            for span_field, span_start, span_end in hit.spans:
+                a, b = tracked[span_field].original_span(span_start, span_end)
+                spans[(span_field, a, b)] = None
             result.append(
                 RuleHit(
                     hit.rule_id,
@@ -295,6 +305,7 @@ class RuleSet:
                     end,
                     nt.original[start:end],
                     hit.detail,
+                    tuple(spans),
                 )
             )
         return result

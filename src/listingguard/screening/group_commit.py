@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from listingguard.listings.schemas import ListingIn
+from listingguard.screening.deployment import DeploymentSource, current_deployment
 from listingguard.screening.flows import ingest_and_screen
 from listingguard.screening.pipeline import Screener
 
@@ -44,12 +45,17 @@ Records = list[dict[str, Any]]
 Writer = Callable[[Sequence[ListingIn]], Records]
 
 
-def write_in_own_transaction(sessionmaker: Callable[[], Session], screener: Screener) -> Writer:
-    """A writer that stores and screens listings in a transaction of its own, committed before it returns."""
+def write_in_own_transaction(sessionmaker: Callable[[], Session], screener: Screener | DeploymentSource) -> Writer:
+    """A writer that stores and screens listings in a transaction of its own, committed before it returns.
+
+    The deployment is read once per group, when the group starts: a group is screened by one bundle from
+    start to end even if an alias moves meanwhile (the next group gets the new one).
+    """
 
     def write(listings: Sequence[ListingIn]) -> Records:
+        deployment = current_deployment(screener)
         with sessionmaker() as session, session.begin():  # commits at the end, rolls back on any error
-            return ingest_and_screen(session, screener=screener, listings=listings)
+            return ingest_and_screen(session, screener=deployment, listings=listings)
 
     return write
 

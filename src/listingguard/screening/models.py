@@ -31,6 +31,8 @@ class Prediction(Base):
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     model_version: Mapped[str | None] = mapped_column(String(80), nullable=True)
     rule_set_version: Mapped[str] = mapped_column(String(80))
+    bundle_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    role: Mapped[str] = mapped_column(String(16), default="production", server_default="production")
     fired_rules: Mapped[list[str]] = mapped_column(JSON, default=list)
     explanation: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -54,6 +56,7 @@ class Action(Base):
     model_version: Mapped[str | None] = mapped_column(String(80), nullable=True)
     rule_set_version: Mapped[str] = mapped_column(String(80))
     policy_version: Mapped[str] = mapped_column(String(80))
+    bundle_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
     revision: Mapped[ListingRevision] = relationship("ListingRevision", back_populates="actions")

@@ -15,29 +15,64 @@ from listingguard.screening.models import Action, Prediction
 from listingguard.screening.pipeline import ScreeningResult
 
 
+def _prediction_rows(
+    revision: ListingRevision, result: ScreeningResult, *, bundle_id: str | None, role: str, now: datetime
+) -> list[dict[str, Any]]:
+    rules_by_topic: dict[str, list[str]] = {}
+    for hit in result.rule_hits:
+        rules_by_topic.setdefault(hit.topic, []).append(hit.rule_id)
+    return [
+        {
+            "revision_id": revision.id,
+            "topic": topic,
+            "score": result.scores.get(topic),
+            "model_version": result.model_version,
+            "rule_set_version": result.rule_set_version,
+            "bundle_id": bundle_id,
+            "role": role,
+            "fired_rules": sorted(set(rules_by_topic.get(topic, []))),
+            "explanation": result.explanations.get(topic),
+            "created_at": now,
+        }
+        for topic in sorted(set(result.scores) | set(rules_by_topic))
+    ]
+
+
+def record_predictions(
+    db_session: Session,
+    *,
+    revisions: Sequence[ListingRevision],
+    results: Sequence[ScreeningResult],
+    bundle_id: str,
+    role: str,
+    now: datetime,
+) -> None:
+    """Insert the predictions of a bundle that observes without acting (``role`` shadow or treatment)."""
+    rows = [
+        row
+        for revision, result in zip(revisions, results, strict=True)
+        for row in _prediction_rows(revision, result, bundle_id=bundle_id, role=role, now=now)
+    ]
+    if rows:
+        db_session.execute(insert_statement(Prediction), rows)
+
+
 def record(
-    db_session: Session, *, revisions: Sequence[ListingRevision], results: Sequence[ScreeningResult], now: datetime
+    db_session: Session,
+    *,
+    revisions: Sequence[ListingRevision],
+    results: Sequence[ScreeningResult],
+    now: datetime,
+    bundle_id: str | None = None,
 ) -> list[int]:
-    """Insert one prediction per scored or ruled topic and one action per listing; return the action ids."""
+    """Insert one prediction per scored or ruled topic and one action per listing; return the action ids.
+
+    ``bundle_id`` names the production bundle that produced the results (every action row carries it).
+    """
     prediction_rows: list[dict[str, Any]] = []
     action_rows: list[dict[str, Any]] = []
     for revision, result in zip(revisions, results, strict=True):
-        rules_by_topic: dict[str, list[str]] = {}
-        for hit in result.rule_hits:
-            rules_by_topic.setdefault(hit.topic, []).append(hit.rule_id)
-        for topic in sorted(set(result.scores) | set(rules_by_topic)):
-            prediction_rows.append(
-                {
-                    "revision_id": revision.id,
-                    "topic": topic,
-                    "score": result.scores.get(topic),
-                    "model_version": result.model_version,
-                    "rule_set_version": result.rule_set_version,
-                    "fired_rules": sorted(set(rules_by_topic.get(topic, []))),
-                    "explanation": result.explanations.get(topic),
-                    "created_at": now,
-                }
-            )
+        prediction_rows.extend(_prediction_rows(revision, result, bundle_id=bundle_id, role="production", now=now))
         record_json = result.to_record()
         action_rows.append(
             {
@@ -51,6 +86,7 @@ def record(
                 "model_version": result.model_version,
                 "rule_set_version": result.rule_set_version,
                 "policy_version": result.policy_version,
+                "bundle_id": bundle_id,
                 "created_at": now,
             }
         )
@@ -115,5 +151,6 @@ def action_record(action: Action, revision: ListingRevision) -> dict[str, Any]:
             "model": action.model_version,
             "rules": action.rule_set_version,
             "policy": action.policy_version,
+            "bundle": action.bundle_id,
         },
     }

@@ -32,6 +32,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "review:manage": frozenset({"lead", "admin"}),
     "users:manage": frozenset({"admin"}),
     "config:manage": frozenset({"admin"}),
+    "models:read": frozenset({"moderator", "lead", "admin"}),
+    "models:promote": frozenset({"lead", "admin"}),
     "api:use": frozenset({"service", "moderator", "lead", "admin"}),
 }
 
@@ -39,6 +41,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 def allowed(user: User, permission: str) -> bool:
     """Whether ``user``'s role grants ``permission``."""
     return user.role in PERMISSIONS[permission]
+
+
+def ensure_allowed(user: User, permission: str) -> User:
+    """``user`` if their role grants ``permission``, else :class:`Forbidden`.
+
+    The one permission check: the API's :func:`require` and the UI's dependencies both call it, so a page
+    and the route that serves the same data can never disagree about who may see it.
+    """
+    roles = PERMISSIONS[permission]
+    if user.role not in roles:
+        raise Forbidden(f"a {user.role} may not do this ({permission} needs {', '.join(sorted(roles))})")
+    return user
 
 
 TOKEN_CACHE_SECONDS = 5.0
@@ -71,6 +85,12 @@ class TokenCache:
                 del self._entries[digest]
                 return None
             return entry[1]
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop every cached token of this account (disabled or its role changed in this process)."""
+        with self._lock:
+            for digest in [d for d, (_, user) in self._entries.items() if user.id == user_id]:
+                del self._entries[digest]
 
     def put(self, digest: str, user: User) -> None:
         with self._lock:
@@ -134,7 +154,7 @@ def require(permission: str) -> Callable[..., Awaitable[User]]:
     anonymous caller gets 401 before any 422; the user found is kept in the request scope for the
     second call, as the view's dependency.
     """
-    roles = PERMISSIONS[permission]
+    PERMISSIONS[permission]  # an unknown permission fails when the route is declared, not when called
 
     async def check(request: Request, _declared: Annotated[object, Security(BEARER)] = None) -> User:
         # async on purpose: with the token cache most calls never leave the event loop; a plain function
@@ -143,9 +163,7 @@ def require(permission: str) -> Callable[..., Awaitable[User]]:
         if user is None:
             user = await token_user(request)
             request.scope[REQUEST_USER_KEY] = user
-        if user.role not in roles:
-            raise Forbidden(f"a {user.role} may not do this ({permission} needs {', '.join(sorted(roles))})")
-        return user
+        return ensure_allowed(user, permission)
 
     setattr(check, AUTH_CHECK_ATTRIBUTE, permission)
     return check

@@ -40,3 +40,34 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     user: Mapped[User] = relationship("User", back_populates="tokens")
+
+
+class WebSession(Base):
+    """A logged-in browser. The cookie holds a random secret; only its SHA-256 is stored here.
+
+    Ending a session (logout, the account disabled or its password changed) deletes its row, so a cookie
+    saved earlier stops working at once, on every server process.
+    """
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """A password login that has not succeeded (yet): what failed-login throttling counts.
+
+    A row is written, and committed, before the password is checked, so concurrent guesses in other
+    threads or processes count at once; a successful login deletes its account's rows.
+    """
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)

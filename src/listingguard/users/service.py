@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from listingguard.audit import service as audit_service
-from listingguard.errors import Conflict, Invalid, NotFound, Unauthorized
+from listingguard.errors import Conflict, Invalid, LGError, NotFound, Unauthorized
 from listingguard.inputs import check_text
-from listingguard.users.models import ApiToken, User
+from listingguard.users.models import ApiToken, LoginAttempt, User, WebSession
 
 ROLES = ("moderator", "lead", "admin", "service")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -36,16 +38,33 @@ def get_all(db_session: Session) -> list[User]:
     return list(db_session.scalars(select(User).order_by(User.username)))
 
 
+def get_by_username_or_raise(db_session: Session, *, username: str) -> User:
+    """The user with this name, or :class:`NotFound`."""
+    user = get_by_username(db_session, username=username)
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise Invalid(f"role {role!r}: choose one of {', '.join(ROLES)}")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"the password is too short: use at least {MIN_PASSWORD} characters")
+
+
 def create(db_session: Session, *, username: str, role: str, password: str | None, actor: str, now: datetime) -> User:
     """Create an account; services may have no password (they use tokens)."""
     if not USERNAME.match(username):
         raise Invalid(f"username {username!r}: use 2-64 lower-case letters, digits, '.', '_' or '-'")
-    if role not in ROLES:
-        raise Invalid(f"role {role!r}: choose one of {', '.join(ROLES)}")
+    _check_role(role)
     if password is None and role != "service":
         raise Invalid(f"a {role} needs a password to log in")
-    if password is not None and len(password) < MIN_PASSWORD:
-        raise Invalid(f"the password is too short: use at least {MIN_PASSWORD} characters")
+    if password is not None:
+        _check_password(password)
     if get_by_username(db_session, username=username) is not None:
         raise Conflict(f"user {username!r} already exists")
     user = User(
@@ -163,3 +182,155 @@ def revoke_token(db_session: Session, *, prefix: str, actor: str, now: datetime)
         now=now,
         after={"prefix": prefix},
     )
+
+
+def update(
+    db_session: Session,
+    *,
+    user: User,
+    active: bool | None = None,
+    password: str | None = None,
+    role: str | None = None,
+    actor: str,
+    now: datetime,
+) -> int:
+    """Enable or disable an account, set its password or change its role; returns the web sessions ended.
+
+    Disabling an account or changing its password ends every browser session of the account (a stolen
+    or shared cookie stops working at once); its API tokens are refused while it is disabled.
+    """
+    if role is not None:
+        _check_role(role)
+    if password is not None:
+        _check_password(password)
+    before: dict[str, object] = {}
+    after: dict[str, object] = {}
+    if active is not None and active != user.active:
+        before["active"], after["active"] = user.active, active
+        user.active = active
+    if role is not None and role != user.role:
+        before["role"], after["role"] = user.role, role
+        user.role = role
+    if password is not None:
+        user.password_hash = _hasher.hash(password)
+        after["password"] = "changed"
+    ended = end_sessions(db_session, user=user) if (active is False or password is not None) else 0
+    if after:
+        after["sessions_ended"] = ended
+        audit_service.log(
+            db_session,
+            actor=actor,
+            action="user.update",
+            entity="user",
+            entity_id=user.id,
+            now=now,
+            before=before,
+            after=after,
+        )
+    db_session.flush()
+    return ended
+
+
+# -- browser sessions ---------------------------------------------------------------------------------
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+def start_session(db_session: Session, *, user: User, now: datetime) -> str:
+    """Open a browser session for ``user``; returns the secret the cookie carries (stored only hashed)."""
+    db_session.execute(delete(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at < now))
+    secret = secrets.token_urlsafe(32)
+    db_session.add(
+        WebSession(secret_hash=token_digest(secret), user_id=user.id, created_at=now, expires_at=now + SESSION_LIFETIME)
+    )
+    db_session.flush()
+    return secret
+
+
+def user_for_session(db_session: Session, *, secret: str, now: datetime) -> User | None:
+    """The active user of the live session with this secret, or None (ended, expired, or disabled)."""
+    row = db_session.scalars(select(WebSession).where(WebSession.secret_hash == token_digest(secret))).first()
+    if row is None or _aware(row.expires_at) <= now:
+        return None
+    user = db_session.get(User, row.user_id)
+    return user if user is not None and user.active else None
+
+
+def end_session(db_session: Session, *, secret: str) -> None:
+    """End the session with this secret (logout); a cookie holding it no longer logs anyone in."""
+    db_session.execute(delete(WebSession).where(WebSession.secret_hash == token_digest(secret)))
+
+
+def end_sessions(db_session: Session, *, user: User) -> int:
+    """End every browser session of ``user``; returns how many there were."""
+    result = db_session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# -- failed-login throttling --------------------------------------------------------------------------
+LOGIN_WINDOW = timedelta(minutes=15)
+MAX_ATTEMPTS_PER_ACCOUNT = 5
+MAX_ATTEMPTS_PER_ADDRESS = 20
+
+
+class TooManyAttempts(LGError):
+    """Too many failed logins for an account or from an address; ``retry_after`` is in seconds."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def note_login_attempt(sessionmaker: Callable[[], Session], *, username: str, address: str, now: datetime) -> None:
+    """Count a password login before its password is checked, or :class:`TooManyAttempts`.
+
+    At most ``MAX_ATTEMPTS_PER_ACCOUNT`` logins per account and ``MAX_ATTEMPTS_PER_ADDRESS`` per client
+    address may fail within ``LOGIN_WINDOW``. The attempt is committed in a transaction of its own before
+    the limits are counted in another, so guesses made at the same moment in other threads or server
+    processes see each other and no more than the limit ever get to the password check. A refused
+    attempt is not kept: someone hammering a locked account does not extend its lock. A successful
+    login clears its account's attempts (:func:`login_succeeded`).
+    """
+    username, address = username[:64], address[:64]
+    with sessionmaker() as session, session.begin():
+        session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - LOGIN_WINDOW))
+        attempt = LoginAttempt(at=now, username=username, address=address)
+        session.add(attempt)
+        session.flush()
+        attempt_id = attempt.id
+    refusal: TooManyAttempts | None = None
+    with sessionmaker() as session, session.begin():
+        since = now - LOGIN_WINDOW
+        for column, value, limit, what in (
+            (LoginAttempt.username, username, MAX_ATTEMPTS_PER_ACCOUNT, "for this account"),
+            (LoginAttempt.address, address, MAX_ATTEMPTS_PER_ADDRESS, "from your address"),
+        ):
+            stamps = [
+                _aware(at)
+                for at in session.scalars(
+                    select(LoginAttempt.at)
+                    .where(column == value, LoginAttempt.at >= since, LoginAttempt.id != attempt_id)
+                    .order_by(LoginAttempt.at)
+                )
+            ]
+            if len(stamps) >= limit:
+                # free once enough of the oldest attempts leave the window for this one to fit in
+                free_at = stamps[len(stamps) - limit] + LOGIN_WINDOW
+                retry_after = max(1, math.ceil((free_at - now).total_seconds()))
+                refusal = TooManyAttempts(
+                    f"too many failed logins {what}; try again in {_minutes(retry_after)}", retry_after=retry_after
+                )
+                session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))  # committed below
+                break
+    if refusal is not None:
+        raise refusal
+
+
+def login_succeeded(db_session: Session, *, username: str) -> None:
+    """Forget the account's counted attempts after a successful login."""
+    db_session.execute(delete(LoginAttempt).where(LoginAttempt.username == username[:64]))
+
+
+def _minutes(seconds: int) -> str:
+    return f"{math.ceil(seconds / 60)} min" if seconds >= 60 else f"{seconds} s"

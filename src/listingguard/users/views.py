@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from listingguard.deps import DbSession
-from listingguard.errors import NotFound
+from listingguard.errors import Conflict, NotFound
 from listingguard.inputs import Text
 from listingguard.listings.schemas import UTCDatetime
 from listingguard.routing import APIRoute
@@ -89,6 +89,53 @@ def create_user(user_in: UserIn, db_session: DbSession, admin: Admin) -> Any:
         now=datetime.now(UTC),
     )
     return {"username": user.username, "role": user.role}
+
+
+class UserUpdate(BaseModel):
+    """Changes to an account; leave out what stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool | None = None
+    password: Annotated[Text, StringConstraints(max_length=256)] | None = None
+    role: Annotated[Text, StringConstraints(max_length=16)] | None = None
+
+
+class UserUpdated(BaseModel):
+    """An account after a change, and how many of its browser sessions the change ended."""
+
+    username: str
+    role: str
+    active: bool
+    sessions_ended: int
+
+
+@router.patch(
+    "/{username}",
+    summary="Disable or enable an account, set its password or role",
+    response_model=UserUpdated,
+    responses={404: {"description": "No such account"}},
+)
+def update_user(
+    username: Annotated[Text, Path(max_length=64)], user_in: UserUpdate, request: Request, db_session: DbSession,
+    admin: Admin,
+) -> dict[str, Any]:
+    """Disabling an account or setting its password ends all of its browser sessions at once; this
+    process stops accepting the account's API tokens at once too (other processes within 5 seconds)."""
+    user = service.get_by_username_or_raise(db_session, username=username)
+    if user.id == admin.id and (user_in.active is False or (user_in.role not in (None, "admin"))):
+        raise Conflict("you cannot disable your own account or take away your own admin role")
+    ended = service.update(
+        db_session,
+        user=user,
+        active=user_in.active,
+        password=user_in.password,
+        role=user_in.role,
+        actor=admin.username,
+        now=datetime.now(UTC),
+    )
+    request.app.state.token_cache.forget_user(user.id)
+    return {"username": user.username, "role": user.role, "active": user.active, "sessions_ended": ended}
 
 
 @router.post(

@@ -1,8 +1,9 @@
-"""Browser sessions for the moderator UI: a signed cookie, a CSRF token, and role checks.
+"""Browser sessions for the moderator UI: a server-side session, a CSRF token, and role checks.
 
-The cookie (Starlette's ``SessionMiddleware``, signed with itsdangerous) holds only the user id and the
-CSRF token. Every state-changing form carries the token in a hidden field and htmx sends it as the
-``X-CSRF-Token`` header; requests without a matching token are refused. The JSON API never accepts the
+The cookie (Starlette's ``SessionMiddleware``, signed with itsdangerous) holds only the secret of a
+server-side session (a ``web_sessions`` row, see ``users.service.start_session``) and the CSRF token.
+Every state-changing form carries the token in a hidden field and htmx sends it as the ``X-CSRF-Token``
+header; requests without a matching token are refused. The JSON API never accepts the
 cookie, so a logged-in browser cannot be made to call it from another site.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +20,8 @@ from fastapi import Depends, Request
 from listingguard.config import Settings
 from listingguard.deps import DbSession
 from listingguard.errors import Forbidden, LGError
-from listingguard.users.deps import allowed
+from listingguard.users import service as users_service
+from listingguard.users.deps import ensure_allowed
 from listingguard.users.models import User
 
 CSRF_FIELD = "csrf_token"
@@ -67,22 +70,35 @@ async def check_csrf(request: Request) -> None:
         raise Forbidden("the form expired or did not come from this site (CSRF check failed); reload the page")
 
 
+SESSION_KEY = "sid"
+
+
 def web_user(request: Request, db_session: DbSession) -> User:
-    """The logged-in user, or :class:`LoginRequired`."""
-    user_id = request.session.get("uid")
-    user = db_session.get(User, user_id) if user_id else None
-    if user is None or not user.active:
+    """The user of the request's live server-side session, or :class:`LoginRequired`.
+
+    The cookie carries only the session's secret; the session itself is a row in ``web_sessions``, so
+    logging out, disabling the account or changing its password ends it for a saved cookie too.
+    """
+    secret = request.session.get(SESSION_KEY)
+    user = users_service.user_for_session(db_session, secret=str(secret), now=datetime.now(UTC)) if secret else None
+    if user is None:
         raise LoginRequired("please log in")
+    # for pages rendered outside the view (error pages): a copy, readable after the session has closed
+    request.state.user = users_service.snapshot(user)
     return user
 
 
 def web_reviewer(user: Annotated[User, Depends(web_user)]) -> User:
-    """A logged-in user who may review (moderator, lead, admin)."""
-    if not allowed(user, "review:work"):
-        raise Forbidden(f"a {user.role} account cannot review listings")
-    return user
+    """A logged-in user who may review (moderator, lead, admin): the API's ``review:work``."""
+    return ensure_allowed(user, "review:work")
+
+
+def web_lead(user: Annotated[User, Depends(web_user)]) -> User:
+    """A logged-in user who may see the team's numbers (lead, admin): the API's ``review:manage``."""
+    return ensure_allowed(user, "review:manage")
 
 
 WebUser = Annotated[User, Depends(web_user)]
 WebReviewer = Annotated[User, Depends(web_reviewer)]
+WebLead = Annotated[User, Depends(web_lead)]
 CsrfChecked = Depends(check_csrf)

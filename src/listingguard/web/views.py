@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from matplotlib.figure import Figure
@@ -24,10 +24,14 @@ from listingguard.review import service as review_service
 from listingguard.review.display import segments, task_view
 from listingguard.review.models import TASK_KINDS, Decision
 from listingguard.users import service as users_service
-from listingguard.web.auth import CsrfChecked, WebReviewer, csrf_token
+from listingguard.users.deps import allowed
+from listingguard.web.auth import SESSION_KEY, CsrfChecked, WebLead, WebReviewer, csrf_token
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(PACKAGE_DIR / "web" / "templates"))
+templates = Jinja2Templates(  # the backtest report body is shared with the report file it also writes
+    directory=[str(PACKAGE_DIR / "web" / "templates"), str(PACKAGE_DIR / "evaluation" / "backtest" / "templates")]
+)
+templates.env.globals["allowed"] = allowed  # the navigation shows only what the user may open
 
 AGES: list[tuple[str, str]] = [
     ("", "any age"),
@@ -48,7 +52,8 @@ def _is_htmx(request: Request) -> bool:
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page or, for htmx requests, just the fragment."""
-    context.setdefault("user", None)
+    context.setdefault("user", getattr(request.state, "user", None))  # error pages keep the navigation
+    context.setdefault("filters", review_service.QueueFilter())
     context["csrf"] = csrf_token(request)
     if template.startswith("_") and not _is_htmx(request):
         context["fragment"] = template
@@ -80,12 +85,21 @@ def _filters_from(values: dict[str, Any], topics: list[str]) -> review_service.Q
     ).validate(topics)
 
 
-async def _form_values(request: Request) -> dict[str, Any]:
+async def form_values(request: Request) -> dict[str, Any]:
+    """The submitted form as a dict (``filter_kind`` and ``topic`` as lists).
+
+    Reading the body needs the event loop, so it is an async dependency; the views that use it are plain
+    functions and run in the thread pool, because they do database work (row locks on PostgreSQL) that
+    must never block the loop.
+    """
     form = await request.form()
     values: dict[str, Any] = {k: form.get(k) for k in form}
     values["filter_kind"] = form.getlist("filter_kind")
     values["topic_list"] = form.getlist("topic")
     return values
+
+
+FormValues = Annotated[dict[str, Any], Depends(form_values)]
 
 
 # -- log in / out ---------------------------------------------------------------------------------------
@@ -95,21 +109,42 @@ def login_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/login", dependencies=[CsrfChecked])
-async def login(request: Request, db_session: DbSession) -> Response:
-    form = await request.form()
-    username, password = str(form.get("username", "")), str(form.get("password", ""))
+def login(request: Request, db_session: DbSession, form: FormValues) -> Response:
+    """Check the password (in the thread pool: Argon2 takes tens of milliseconds) and start a session."""
+    username, password = str(form.get("username") or ""), str(form.get("password") or "")
+    now = _now()
+    try:
+        users_service.note_login_attempt(
+            request.app.state.sessionmaker, username=username, address=_address(request), now=now
+        )
+    except users_service.TooManyAttempts as exc:
+        response = render(request, "login.html", status_code=429, error=exc.message, username=username)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     try:
         user = users_service.authenticate(db_session, username=username, password=password)
     except LGError as exc:
         return render(request, "login.html", status_code=401, error=exc.message, username=username)
+    users_service.login_succeeded(db_session, username=username)
+    secret = users_service.start_session(db_session, user=user, now=now)
     request.session.clear()
-    request.session["uid"] = user.id
+    request.session[SESSION_KEY] = secret
     csrf_token(request)  # a fresh token for the new session
     return RedirectResponse("/queue", status_code=303)
 
 
+def _address(request: Request) -> str:
+    """The client's address, which failed logins are also counted by (behind a proxy: the proxy's,
+    unless uvicorn is told to trust its forwarding headers)."""
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/logout", dependencies=[CsrfChecked])
-def logout(request: Request) -> Response:
+def logout(request: Request, db_session: DbSession) -> Response:
+    """End the session on the server, not only in this browser: a saved copy of the cookie stops working."""
+    secret = request.session.get(SESSION_KEY)
+    if secret:
+        users_service.end_session(db_session, secret=str(secret))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -194,19 +229,48 @@ def _task_page(
 
 
 @router.post("/review/next", dependencies=[CsrfChecked])
-async def next_task(
-    request: Request, db_session: DbSession, user: WebReviewer, screener: CurrentScreener, settings: AppSettings
+def next_task(
+    request: Request,
+    db_session: DbSession,
+    user: WebReviewer,
+    screener: CurrentScreener,
+    settings: AppSettings,
+    values: FormValues,
 ) -> Response:
-    values = await _form_values(request)
     flt = _filters_from(values, screener.topics)
     task = review_service.claim_next(
         db_session, reviewer=user, flt=flt, now=_now(), lease=timedelta(seconds=settings.review_lease_seconds)
     )
     if task is None:
-        return render(request, "_empty.html", user=user)
+        return render(request, "_empty.html", user=user, filters=flt)
+    return _show_claimed(request, db_session, screener, task.id, flt, user)
+
+
+def _show_claimed(
+    request: Request, db_session: DbSession, screener: CurrentScreener, task_id: int, flt: Any, user: Any
+) -> Response:
+    """A task just claimed: the page itself for htmx, a redirect to it otherwise (so reload works)."""
     if not _is_htmx(request):
-        return RedirectResponse(f"/review/{task.id}{_filter_query(flt)}", status_code=303)
-    return _task_page(request, db_session, screener, task.id, flt, user)
+        return RedirectResponse(f"/review/{task_id}{_filter_query(flt)}", status_code=303)
+    return _task_page(request, db_session, screener, task_id, flt, user)
+
+
+@router.post("/review/{task_id}/claim", dependencies=[CsrfChecked])
+def claim_task(
+    task_id: int,
+    request: Request,
+    db_session: DbSession,
+    user: WebReviewer,
+    screener: CurrentScreener,
+    settings: AppSettings,
+    values: FormValues,
+) -> Response:
+    """A row clicked in the queue: claim that task, if it can still be had."""
+    flt = _filters_from(values, screener.topics)
+    task = review_service.claim_task(
+        db_session, task_id=task_id, reviewer=user, now=_now(), lease=timedelta(seconds=settings.review_lease_seconds)
+    )
+    return _show_claimed(request, db_session, screener, task.id, flt, user)
 
 
 @router.get("/review/{task_id}")
@@ -236,10 +300,14 @@ def _filter_query(flt: review_service.QueueFilter) -> str:
 
 
 @router.post("/review/{task_id}/decide", dependencies=[CsrfChecked])
-async def decide(
-    task_id: int, request: Request, db_session: DbSession, user: WebReviewer, screener: CurrentScreener
+def decide(
+    task_id: int,
+    request: Request,
+    db_session: DbSession,
+    user: WebReviewer,
+    screener: CurrentScreener,
+    values: FormValues,
 ) -> HTMLResponse:
-    values = await _form_values(request)
     verdict = values.get("verdict")
     topics = [str(t) for t in values["topic_list"]]
     if verdict == "ok":
@@ -274,37 +342,35 @@ def _effect(decision: Decision) -> str:
 
 
 @router.post("/review/{task_id}/skip", dependencies=[CsrfChecked])
-async def skip(
+def skip(
     task_id: int,
     request: Request,
     db_session: DbSession,
     user: WebReviewer,
     screener: CurrentScreener,
     settings: AppSettings,
+    values: FormValues,
 ) -> Response:
-    values = await _form_values(request)
     review_service.release(
         db_session, task_id=task_id, reviewer=user, claim_token=str(values.get("claim_token", "")), now=_now()
     )
     flt = _filters_from(values, screener.topics)
-    task = review_service.claim_next(
-        db_session, reviewer=user, flt=flt, now=_now(), lease=timedelta(seconds=settings.review_lease_seconds)
+    task = review_service.claim_next(  # the next task, not the skipped one straight back
+        db_session,
+        reviewer=user,
+        flt=flt,
+        now=_now(),
+        lease=timedelta(seconds=settings.review_lease_seconds),
+        passing_over=(task_id,),
     )
-    if task is not None and task.id == task_id:  # it was the only one: do not hand the skipped task straight back
-        review_service.release(
-            db_session, task_id=task.id, reviewer=user, claim_token=str(task.claim_token), now=_now()
-        )
-        task = None
-    if task is None:
-        return render(request, "_empty.html", user=user)
-    if not _is_htmx(request):
-        return RedirectResponse(f"/review/{task.id}{_filter_query(flt)}", status_code=303)
-    return _task_page(request, db_session, screener, task.id, flt, user)
+    if task is None:  # the skipped task was the only one left
+        return render(request, "_empty.html", user=user, filters=flt, skipped=task_id)
+    return _show_claimed(request, db_session, screener, task.id, flt, user)
 
 
 # -- stats ----------------------------------------------------------------------------------------------
 @router.get("/stats")
-def stats_page(request: Request, db_session: DbSession, user: WebReviewer, screener: CurrentScreener) -> HTMLResponse:
+def stats_page(request: Request, db_session: DbSession, user: WebLead, screener: CurrentScreener) -> HTMLResponse:
     return render(
         request,
         "stats.html",
@@ -315,7 +381,7 @@ def stats_page(request: Request, db_session: DbSession, user: WebReviewer, scree
 
 
 @router.get("/stats/decisions.png")
-def decisions_chart(db_session: DbSession, user: WebReviewer) -> Response:
+def decisions_chart(db_session: DbSession, user: WebLead) -> Response:
     hours = review_service.decisions_per_hour(db_session, now=_now())
     fig = Figure(figsize=(9, 2.6))
     ax = fig.subplots()

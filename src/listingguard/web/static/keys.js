@@ -29,9 +29,18 @@
     if (form && key === "o") { click("btn-ok"); event.preventDefault(); return; }
     if (form && key === "s") { click("btn-skip"); event.preventDefault(); return; }
     if (key === "n") {
-      var next = document.querySelector("#next-form button, #start button");
+      // the page's own "next" (it carries the queue filters), else the one in the header: n works on every page
+      var next = document.querySelector("#next-form button") || document.querySelector("#start button") ||
+        document.querySelector("#next-anywhere button");
       if (next && !next.disabled) { next.click(); event.preventDefault(); }
     }
+  });
+  // A click anywhere on a queue row claims that task (the title is the button without JavaScript).
+  document.addEventListener("click", function (event) {
+    var row = event.target.closest && event.target.closest("tr.clickable");
+    if (!row || event.target.closest("button, a, input, label")) { return; }
+    var button = row.querySelector("form.claim button");
+    if (button) { button.click(); }
   });
   // Browsers do not focus swapped-in content: keep shortcuts working after htmx swaps.
   document.addEventListener("htmx:afterSwap", function () { if (document.activeElement) { document.activeElement.blur(); } });

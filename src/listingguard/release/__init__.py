@@ -1,0 +1,1 @@
+"""Releasing bundles: moving aliases with the evidence each step requires (the release gate's front door)."""
