@@ -123,7 +123,7 @@ class TestNumbers:
 
     def test_nan_and_overflowing_numbers_in_meta(self, api, database_url: str) -> None:
         client, h = api
-        for number in ("NaN", "Infinity", "-Infinity", "1e400", "1" * 40):
+        for number in ("NaN", "Infinity", "-Infinity", "1e400", "-1e999", "1" * 5000):
             text = json.dumps(listing()).replace('"price": 8000', f'"price": 8000, "meta": {{"n": {number}}}')
             assert_422(raw_post(client, "/v1/listings", text, h["service"]), "body")
         assert count(database_url, ListingRevision) == 0
