@@ -302,3 +302,49 @@ def test_backtest_commands_with_json(
     assert missing.exit_code == 1 and "backtest list" in missing.output
     bad = run("backtest", "start", "--candidate", "model-nope", "--from", "2026-01-01", "--to", "2026-01-02", env=env)
     assert bad.exit_code == 1 and "models list" in bad.output
+
+
+def test_an_interrupted_replay_resumes_without_duplicates(
+    registry_settings: Settings, window: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = get_engine(registry_settings.resolved_database_url)
+    loader = BundleLoader(artifact_store(registry_settings))
+    monkeypatch.setattr(service, "CHUNK", 400)
+    calls = []
+
+    def stop_after_two_chunks(done: int, total: int) -> None:
+        calls.append(done)
+        if done >= 800:
+            raise KeyboardInterrupt  # the operator pressed Ctrl-C, or the machine went away
+
+    with pytest.raises(KeyboardInterrupt):
+        service.start(
+            engine,
+            request=_request(window),
+            loader=loader,
+            actor="t",
+            now=datetime.now(UTC),
+            progress=stop_after_two_chunks,
+        )
+    with session_scope(engine) as session:
+        stored = session.scalar(select(func.count()).select_from(BacktestItem))
+        assert (
+            stored == 800
+            and session.scalar(select(func.count()).select_from(ReviewTask).where(ReviewTask.kind == "evaluation")) == 0
+        )  # no task before the replay is complete
+    seen: list[tuple[int, int]] = []
+    backtest_id, created = service.start(
+        engine,
+        request=_request(window),
+        loader=loader,
+        actor="t",
+        now=datetime.now(UTC),
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    assert not created and seen[0] == (800, 1500)  # resumed where it stopped
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(BacktestItem)) == 1500
+        tasks = session.scalar(
+            select(func.count()).select_from(ReviewTask).where(ReviewTask.source == f"backtest:{backtest_id}")
+        )
+    assert tasks and tasks > 0
