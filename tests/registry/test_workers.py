@@ -3,9 +3,6 @@ fresh connections (spread over both workers by the kernel) all come back screene
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +17,7 @@ from listingguard.registry.serving import artifact_store
 from listingguard.release import promote as release
 from tests.conftest import listing, make_token
 from tests.registry.conftest import variant
-from tests.web.live import free_port
+from tests.web.live import serve
 
 DEADLINE = 90.0  # a guard against hanging, not a measurement
 
@@ -54,28 +51,7 @@ def test_both_worker_processes_follow_a_promotion_and_a_rollback(
     settings = Settings(home=tmp_path / "home", database_url=database_url, model_dir=None)
     migrate(database_url)
     token = make_token(database_url, "shop", "service")
-    port = free_port()
-    env = {
-        **os.environ,
-        "LISTINGGUARD_HOME": str(settings.home),
-        "LISTINGGUARD_DATABASE_URL": database_url,
-        "LISTINGGUARD_ALIAS_POLL_SECONDS": "0.2",
-    }
-    env.pop("LISTINGGUARD_MODEL_DIR", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "listingguard.cli", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+    with serve(database_url, settings.home, None, "--workers", "2", LISTINGGUARD_ALIAS_POLL_SECONDS="0.2") as base:
         rules_only = _bundles_seen(base, token, 0, 4)
         assert len(rules_only) == 1  # nothing released: every worker screens with the defaults
         now = datetime.now(UTC)
@@ -122,7 +98,4 @@ def test_both_worker_processes_follow_a_promotion_and_a_rollback(
             )
         assert back.to_bundle == event.to_bundle
         i = _until(base, token, str(event.to_bundle), i)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     assert i > 100

@@ -32,18 +32,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(url: str, home: Path, model_dir: Path, **env_extra: str) -> Iterator[str]:
-    """Run the server on ``url``'s database until the block ends; yields its base URL."""
+def serve(url: str, home: Path, model_dir: Path | None, *args: str, **env_extra: str) -> Iterator[str]:
+    """Run the server on ``url``'s database until the block ends; yields its base URL.
+
+    ``model_dir`` None: the server follows the registry's aliases. ``args`` go to ``serve``
+    (``"--workers", "2"``).
+    """
     port = free_port()
-    env = {
-        **os.environ,
-        "LISTINGGUARD_HOME": str(home),
-        "LISTINGGUARD_DATABASE_URL": url,
-        "LISTINGGUARD_MODEL_DIR": str(model_dir),
-        **env_extra,
-    }
+    env = {**os.environ, "LISTINGGUARD_HOME": str(home), "LISTINGGUARD_DATABASE_URL": url, **env_extra}
+    env.pop("LISTINGGUARD_MODEL_DIR", None)
+    if model_dir is not None:
+        env["LISTINGGUARD_MODEL_DIR"] = str(model_dir)
     server = subprocess.Popen(
-        [sys.executable, "-m", "listingguard.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "listingguard.cli", "serve", "--port", str(port), *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

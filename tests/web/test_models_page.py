@@ -4,15 +4,10 @@ topic and text, and the aliases shown as they are."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
@@ -23,7 +18,8 @@ from listingguard.registry.serving import artifact_store
 from listingguard.release import promote as release
 from tests.conftest import make_user
 from tests.registry.conftest import variant
-from tests.web.test_ui import PASSWORD, browser, free_port, login
+from tests.web.live import serve
+from tests.web.test_ui import PASSWORD, browser, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 __all__ = ["browser"]
@@ -58,29 +54,8 @@ def registry_server(tmp_path_factory: pytest.TempPathFactory, trained_model: Pat
         )
     make_user(url, "mod", "moderator", PASSWORD)
     get_engine(url).dispose()
-    port = free_port()
-    env = {**os.environ, "LISTINGGUARD_HOME": str(home), "LISTINGGUARD_DATABASE_URL": url}
-    env.pop("LISTINGGUARD_MODEL_DIR", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "listingguard.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("server did not start: " + (server.stdout.read(4000).decode() if server.stdout else ""))
+    with serve(url, home, None) as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def test_search_model_versions_by_author_and_text(browser: Browser, registry_server: str) -> None:

@@ -36,6 +36,10 @@ NO_IO_ON_THE_LOOP = {
     "versions",
     "ping",
     "create_listings",
+    # fastapi-offline's /docs and /redoc pages: templated HTML from packaged assets, no I/O
+    "custom_swagger_ui_html",
+    "swagger_ui_redirect",
+    "redoc_html",
 }
 
 
@@ -99,7 +103,7 @@ def test_a_decision_whose_commit_fails_is_not_reported_as_done(
 
     monkeypatch.setattr(deps, "_commit_and_close", refuse)
     answer = ui.post(f"/review/{task_id}/decide", data={"csrf_token": csrf, "claim_token": token, "verdict": "ok"})
-    assert answer.status_code == 503 and "nothing" in answer.text
+    assert answer.status_code == 503 and "may or may not have been saved" in answer.text
     assert count(database_url, Decision) == 0
 
 

@@ -205,7 +205,8 @@ def list_models(
         return
     named = {a.bundle.model_version: a.name for a in aliases if a.bundle is not None and a.bundle.model_version}
     table = Table(title=f"{len(items)} model version(s)", title_justify="left")
-    for column in ("version", "topics", "author", "created", "served", "alias", "note"):
+    table.add_column("version", no_wrap=True)  # copied into the next command: never folded
+    for column in ("topics", "author", "created", "served", "alias", "note"):
         table.add_column(column, overflow="fold")
     for item in items:
         table.add_row(
