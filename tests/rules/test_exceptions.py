@@ -6,7 +6,19 @@ import pytest
 
 from listingguard.listings.batch import ListingBatch
 from listingguard.rules.engine import RuleSet, load_rule_set
-from tests.conftest import listing
+
+# a listing record of its own (not tests.conftest's), so the mutation run can skip the heavy conftest
+BASE = {
+    "id": "L1",
+    "price": 8000,
+    "currency": "JPY",
+    "category": "toys_hobby",
+    "brand": None,
+    "condition": "good",
+    "seller_id": "s100",
+    "image_refs": [],
+    "created_at": "2026-11-01T10:00:00+00:00",
+}
 
 WEAPONS = """
 topic: weapons
@@ -49,7 +61,7 @@ def rules(tmp_path_factory: pytest.TempPathFactory) -> RuleSet:
 
 
 def fired(rules: RuleSet, title: str, description: str = "", **overrides: object) -> list[str]:
-    batch = ListingBatch.from_records([listing(title=title, description=description, **overrides)])
+    batch = ListingBatch.from_records([{**BASE, "title": title, "description": description, **overrides}])
     return sorted(h.rule_id for h in rules.evaluate(batch)[0])
 
 
