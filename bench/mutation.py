@@ -38,7 +38,7 @@ TARGETS = {
     # thresholds.py is left out: its tests train a model, minutes per mutant
     "policy": Target(
         ("policy/service.py", "policy/schemas.py"),
-        ("tests/policy/test_service.py", "tests/policy/test_strictest.py"),
+        ("tests/policy/test_service.py", "tests/policy/test_strictest.py", "tests/policy/test_mutants.py"),
     ),
     # test_engine.py needs tests/conftest.py; the self-contained rules tests run without it
     "rules": Target(
