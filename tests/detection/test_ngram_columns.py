@@ -24,7 +24,7 @@ def column_of(ngram: str, *, hash_bits: int, seed: int) -> int:
     return (((h ^ len(ngram)) * int(_MULT)) & MASK) >> (64 - hash_bits)
 
 
-def expected_row(vectorizer: CountVectorizer, counts, *, hash_bits: int, seed: int) -> dict[int, float]:  # type: ignore[no-untyped-def]
+def expected_row(vectorizer: CountVectorizer, counts, *, hash_bits: int, seed: int) -> dict[int, float]:
     vocabulary = vectorizer.get_feature_names_out()
     row: Counter[int] = Counter()
     for index, count in zip(counts.indices, counts.data, strict=True):
@@ -32,7 +32,7 @@ def expected_row(vectorizer: CountVectorizer, counts, *, hash_bits: int, seed: i
     return dict(row)
 
 
-def as_dict(matrix_row) -> dict[int, float]:  # type: ignore[no-untyped-def]
+def as_dict(matrix_row) -> dict[int, float]:
     return {int(c): float(v) for c, v in zip(matrix_row.indices, matrix_row.data, strict=True)}
 
 
@@ -69,7 +69,7 @@ def test_a_known_document_column_by_column() -> None:
 
 
 @pytest.mark.parametrize("seed", [1, [1, 2, 3]])
-def test_every_occurrence_has_the_column_of_the_text_it_points_at(seed) -> None:  # type: ignore[no-untyped-def]
+def test_every_occurrence_has_the_column_of_the_text_it_points_at(seed) -> None:
     docs = ["nike air", "ナイキ", "ab"]
     occ = ngram_occurrences(docs, ngram_min=1, ngram_max=4, hash_bits=20, seed=seed)
     seeds = [seed] * 3 if isinstance(seed, int) else seed

@@ -59,10 +59,10 @@ def test_flag_metrics_counts_and_intervals() -> None:
     assert (out["flagged"], out["true_positives"], out["false_positives"], out["false_negatives"]) == (3, 2, 1, 2)
     assert out["precision"] == wilson(2, 3).to_dict()
     assert out["recall"] == wilson(2, 4).to_dict()
-    assert out["precision"]["value"] == pytest.approx(precision_score(y, flagged))  # type: ignore[index]
-    assert out["recall"]["value"] == pytest.approx(recall_score(y, flagged))  # type: ignore[index]
+    assert out["precision"]["value"] == pytest.approx(precision_score(y, flagged))
+    assert out["recall"]["value"] == pytest.approx(recall_score(y, flagged))
     nothing = flag_metrics(y, np.zeros(8, dtype=bool))
-    assert nothing["flagged"] == 0 and nothing["precision"]["value"] is None  # type: ignore[index]
+    assert nothing["flagged"] == 0 and nothing["precision"]["value"] is None
 
 
 class TestReliabilityCurve:

@@ -30,7 +30,7 @@ def logged_in(client: TestClient) -> bool:
     return client.get("/queue", follow_redirects=False).status_code == 200
 
 
-def post_login(client: TestClient, csrf: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+def post_login(client: TestClient, csrf: str, password: str = PASSWORD):
     return client.post(
         "/login", data={"csrf_token": csrf, "username": "mod", "password": password}, follow_redirects=False
     )

@@ -70,7 +70,7 @@ def owner_of(workers: list[psutil.Process], client_port: int) -> int | None:
     return None
 
 
-def test_two_worker_processes_answer_on_one_port(two_workers) -> None:  # type: ignore[no-untyped-def]
+def test_two_worker_processes_answer_on_one_port(two_workers) -> None:
     base, port, parent = two_workers
     for _ in range(100):  # the workers start their servers a moment after the first one answers
         workers = listening_workers(parent, port)
