@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -98,9 +99,13 @@ def run_target(name: str, target: Target, work: Path, *, timeout: float) -> dict
         "--no-progress",
         "--simple-output",
     ]
+    # its own session, so that a timeout stops mutmut's worker process too, before the copy is removed
+    process = subprocess.Popen(command, cwd=work, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
     try:
-        subprocess.run(command, cwd=work, env=env, timeout=timeout, check=False, stdout=subprocess.DEVNULL)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
         print(f"{name}: stopped after {timeout / 60:.0f} min; counts are for the mutants tested so far")
     return counts(cache)
 
