@@ -162,6 +162,7 @@ def test_health_versions_and_openapi(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     versions = client.get("/v1/versions").json()
     assert versions["rules"].startswith("rules-") and versions["policy"].startswith("policy-")
+    assert versions["bundle"].startswith("bundle-")
     schema = client.get("/openapi.json").json()
     assert "ListingIn" in schema["components"]["schemas"]
 

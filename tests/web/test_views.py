@@ -36,6 +36,7 @@ NO_IO_ON_THE_LOOP = {
     "versions",
     "ping",
     "create_listings",
+    "health",  # awaits its probe, which runs SELECT 1 in a thread of its own (system.views.HealthProbe)
     # fastapi-offline's /docs and /redoc pages: templated HTML from packaged assets, no I/O
     "custom_swagger_ui_html",
     "swagger_ui_redirect",

@@ -16,6 +16,7 @@ from listingguard import __version__
 from listingguard.deps import CurrentScreener
 from listingguard.errors import Unavailable
 from listingguard.routing import APIRoute
+from listingguard.screening.deployment import screener_bundle_id
 from listingguard.users.deps import authenticated, require
 from listingguard.users.models import User
 
@@ -81,6 +82,7 @@ class Versions(BaseModel):
     """What is screening listings right now."""
 
     listingguard: str
+    bundle: str
     model: str | None
     model_topics: list[str]
     rules: str
@@ -95,11 +97,14 @@ class Pong(BaseModel):
     pong: Literal["ok"]
 
 
-@router.get("/v1/versions", summary="Versions of the code, model, rule set and policy in use", response_model=Versions)
+@router.get(
+    "/v1/versions", summary="The bundle in use: code, model, rule-set and policy versions", response_model=Versions
+)
 async def versions(screener: CurrentScreener, user: Annotated[User, Depends(require("listings:read"))]) -> Any:
     """What is screening listings right now."""
     return {
         "listingguard": __version__,
+        "bundle": screener_bundle_id(screener),
         "model": screener.model_version,
         "model_topics": screener.model.topics if screener.model else [],
         "rules": screener.rules.version,
