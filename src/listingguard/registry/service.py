@@ -272,21 +272,6 @@ def generations(db_session: Session) -> dict[str, int]:
     return {str(name): int(generation) for name, generation in db_session.execute(select(Alias.name, Alias.generation))}
 
 
-def resolve(db_session: Session, *, ref: str, in_force: Bundle | None) -> Bundle | None:
-    """A bundle from what a person typed: a bundle id, an alias name, or a model version.
-
-    A model version means that model with the rule set and policy in force (``in_force``: production's,
-    or the configured defaults); the bundle is returned only if it exists (see :func:`bundle_for_model`).
-    """
-    if ref.startswith("bundle-"):
-        return db_session.get(Bundle, ref)
-    if ref in ALIASES:
-        return alias_bundle(db_session, name=ref)
-    if db_session.get(ModelVersion, ref) is not None and in_force is not None:
-        return db_session.get(Bundle, bundle_id(ref, in_force.rule_set_version, in_force.policy_version))
-    return None
-
-
 @dataclass(frozen=True, slots=True)
 class ModelFilter:
     """Which model versions to list: by topic, author, creation date, and whether they ever served."""
@@ -345,16 +330,6 @@ def served_at(db_session: Session, *, at: datetime, alias: str = "production") -
         .order_by(AliasEvent.at.desc(), AliasEvent.id.desc())
         .limit(1)
     ).first()
-
-
-def actions_by_bundle(db_session: Session, *, since: datetime, until: datetime) -> dict[str, int]:
-    """How many actions each bundle produced in a window (what really served, from the action rows)."""
-    rows = db_session.execute(
-        select(Action.bundle_id, func.count())
-        .where(Action.created_at >= since, Action.created_at < until, Action.bundle_id.is_not(None))
-        .group_by(Action.bundle_id)
-    )
-    return {str(b): int(n) for b, n in rows}
 
 
 # -- moving aliases -------------------------------------------------------------------------------------

@@ -31,9 +31,10 @@ from listingguard.evaluation.backtest import report as backtest_report
 from listingguard.registry import service
 from listingguard.registry.models import ALIASES, AliasEvent, Bundle
 from listingguard.registry.store import ArtifactStore
+from listingguard.users.deps import PERMISSIONS
 
-PROMOTING_ROLES = frozenset({"lead", "admin"})
-OVERRIDING_ROLES = frozenset({"admin"})
+PROMOTING_ROLES = PERMISSIONS["models:promote"]  # the API's permission table decides, for the CLI too
+OVERRIDING_ROLES = PERMISSIONS["models:override"]
 
 
 @dataclass(frozen=True, slots=True)

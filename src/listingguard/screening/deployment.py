@@ -17,8 +17,6 @@ from typing import Protocol
 from listingguard.listings.batch import ListingBatch
 from listingguard.screening.pipeline import Screener, ScreeningResult
 
-ROLES = ("production", "shadow", "treatment")
-
 
 def bundle_id(model_version: str | None, rule_set_version: str, policy_version: str) -> str:
     """The id of the bundle of these three versions: the same three always give the same id."""
@@ -37,7 +35,6 @@ class Arm:
 
     role: str
     screener: Screener
-    experiment_id: int | None = None
 
     @property
     def bundle_id(self) -> str:

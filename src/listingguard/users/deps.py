@@ -34,6 +34,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "config:manage": frozenset({"admin"}),
     "models:read": frozenset({"moderator", "lead", "admin"}),
     "models:promote": frozenset({"lead", "admin"}),
+    "models:override": frozenset({"admin"}),  # releasing to production without evidence
     "api:use": frozenset({"service", "moderator", "lead", "admin"}),
 }
 

@@ -64,25 +64,14 @@ class Cell:
 
 
 @dataclass(frozen=True, slots=True)
-class ScoredCell:
+class ScoredCell(Cell):
     """The unlabelled listings of one exploration stratum that fall in the set neither model flagged.
 
     ``mean_score`` is the average calibrated probability the models gave them (the larger of the two), for
     the sampled and the unsampled ones alike (the sample is random within the stratum).
     """
 
-    population: int
-    sampled: int
-    positives: int
-    mean_score: float
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.positives <= self.sampled <= self.population:
-            raise ValueError(f"need 0 <= positives <= sampled <= population, got {self}")
-
-    @property
-    def inclusion_probability(self) -> float:
-        return self.sampled / self.population if self.population else 1.0
+    mean_score: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

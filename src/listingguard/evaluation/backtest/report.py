@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from listingguard.evaluation.backtest import design, plots
 from listingguard.evaluation.backtest.estimators import (
     FloatArray,
-    Interval,
     estimate_topic,
     interval,
     lower_bound,
@@ -196,11 +195,6 @@ def holm(p_values: dict[str, float], alpha: float) -> list[str]:
             break
         rejected.append(topic)
     return sorted(rejected)
-
-
-def interval_of(data: dict[str, Any]) -> Interval:
-    """An interval object from its JSON form."""
-    return Interval(data.get("estimate"), data.get("low"), data.get("high"), 0.95)
 
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
