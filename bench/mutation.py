@@ -47,7 +47,7 @@ TARGETS = {
         ("tests/rules/test_exceptions.py", "tests/rules/test_matcher.py", "tests/rules/test_mutants.py"),
     ),
     "text": Target(("text/normalize.py", "text/tokenize.py"), ("tests/text/",)),
-    # the review tests need a trained model (a session fixture), so each mutant costs ~30 s: run it alone
+    # the review tests need tests/conftest.py and a trained model, cached across the mutants (see env)
     "review": Target(
         ("review/service.py",),
         ("tests/review/test_claim_token.py", "tests/review/test_service.py", "-k", "sqlite"),
@@ -85,6 +85,8 @@ def run_target(name: str, target: Target, work: Path, *, timeout: float) -> dict
         "PYTHONPATH": f"{work / 'src'}{os.pathsep}{work}",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # schemathesis, playwright … cost seconds at every start
+        # the unmutated run trains the tests' model once; every mutant's run loads it instead of training
+        "LISTINGGUARD_TEST_MODEL_CACHE": str(work / "model-cache"),
     }
     mutmut = Path(sys.executable).with_name("mutmut")
     command = [

@@ -111,13 +111,20 @@ def sim_records() -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory: pytest.TempPathFactory, sim_records: list[dict[str, Any]]) -> Path:
-    """A model trained once per test session on ``sim_records``; returns its directory."""
+    """A model trained once per test session on ``sim_records``; returns its directory.
+
+    ``LISTINGGUARD_TEST_MODEL_CACHE`` names a directory that keeps the model across sessions: the mutation
+    benchmark runs the same tests hundreds of times, and training is most of each run's cost.
+    """
+    cache = os.environ.get("LISTINGGUARD_TEST_MODEL_CACHE")
+    if cache and (Path(cache) / "manifest.json").is_file():
+        return Path(cache)
     model = train(
         ListingBatch.from_records(sim_records),
         TrainingConfig(spec=FeatureSpec(hash_bits=18), refit=False, author="tests", n_jobs=1),
         sources=[DataSource("file", "sim", "0" * 64, len(sim_records))],
     )
-    out = tmp_path_factory.mktemp("models") / "model"
+    out = Path(cache) if cache else tmp_path_factory.mktemp("models") / "model"
     model.save(out)
     return out
 

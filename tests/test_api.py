@@ -149,12 +149,12 @@ class TestDatabaseFailures:
                 return original(db_session, **kwargs)
             raise OperationalError("INSERT INTO actions", {}, Exception("disk I/O error"))
 
-        monkeypatch.setattr("listingguard.screening.flows.screening_service.record", failing_record)
+        monkeypatch.setattr("listingguard.intake.flows.screening_service.record", failing_record)
         r = client.post("/v1/listings", json=listing())
         assert r.status_code == 503
         assert "database is unavailable" in r.json()["error"] and "nothing" in r.json()["error"]
         assert count(database_url, ListingRevision) == 0
-        monkeypatch.setattr("listingguard.screening.flows.screening_service.record", original)
+        monkeypatch.setattr("listingguard.intake.flows.screening_service.record", original)
         assert client.post("/v1/listings", json=listing()).json()["status"] == "created"
 
 

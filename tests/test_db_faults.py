@@ -23,6 +23,7 @@ from listingguard import db
 from listingguard.app import create_app
 from listingguard.config import Settings
 from listingguard.listings.models import ListingRevision
+from listingguard.state import app_state
 from tests.conftest import count, listing, make_token
 from tests.tcp_proxy import TCPProxy, tcp_proxy
 
@@ -88,7 +89,7 @@ def test_a_write_that_cannot_reach_the_database_is_503_and_nothing_is_saved(prox
 
 def test_pg_sessions_of_the_api_carry_statement_and_lock_timeouts(proxied) -> None:
     client, _, _ = proxied
-    engine = client.app.state.engine  # type: ignore[attr-defined]
+    engine = app_state(client.app).engine
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SHOW statement_timeout").scalar() == "10s"
         assert connection.exec_driver_sql("SHOW lock_timeout").scalar() == "5s"

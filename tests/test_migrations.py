@@ -20,6 +20,7 @@ def head_revision() -> str:
     assert head is not None
     return head
 
+
 ROWS = 3_000
 
 

@@ -33,15 +33,17 @@ from listingguard import __version__
 from listingguard.config import PACKAGE_DIR, Settings, get_settings
 from listingguard.db import POOL_CONNECTIONS, POOL_SIZE, checkpoint_wal, get_engine, session_factory
 from listingguard.errors import LGError, Unauthorized
-from listingguard.listings import views as listings_views
+from listingguard.intake import views as intake_views
+from listingguard.intake.flows import ingest_and_screen
+from listingguard.intake.group_commit import GroupCommit, write_in_own_transaction
 from listingguard.listings.batch import ListingBatch
 from listingguard.listings.schemas import ListingIn
 from listingguard.registry import views as registry_views
 from listingguard.registry.serving import LiveDeployment, open_deployment
+from listingguard.release import views as release_views
 from listingguard.review import views as review_views
-from listingguard.screening.flows import ingest_and_screen
-from listingguard.screening.group_commit import GroupCommit, write_in_own_transaction
 from listingguard.screening.pipeline import Screener
+from listingguard.state import AppState
 from listingguard.system import views as system_views
 from listingguard.users import service as users_service
 from listingguard.users import views as users_views
@@ -231,21 +233,25 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = get_engine(settings.resolved_database_url, "http")  # short, bounded waits (db.HTTP_WAITS)
-        app.state.settings = settings
-        app.state.engine = engine
-        app.state.sessionmaker = session_factory(engine)
-        deployments = _deployments(settings, screener, app.state.sessionmaker)
-        app.state.deployments = deployments
-        app.state.group_commit = GroupCommit(  # concurrent listing writes share a transaction (see there)
-            write_in_own_transaction(app.state.sessionmaker, deployments),
-            writers=settings.screening_threads,
-            max_listings=settings.max_batch,
+        sessionmaker = session_factory(engine)
+        deployments = _deployments(settings, screener, sessionmaker)
+        state = AppState(
+            settings=settings,
+            engine=engine,
+            sessionmaker=sessionmaker,
+            deployments=deployments,
+            group_commit=GroupCommit(
+                write_in_own_transaction(sessionmaker, deployments),
+                writers=settings.screening_threads,
+                max_listings=settings.max_batch,
+            ),
+            finish_limiter=anyio.CapacityLimiter(POOL_CONNECTIONS),
+            token_cache=TokenCache(),
+            health_probe=system_views.HealthProbe(engine),
         )
-        app.state.finish_limiter = anyio.CapacityLimiter(POOL_CONNECTIONS)  # see deps._finish
-        app.state.token_cache = TokenCache()  # verified API tokens, for a few seconds (users.deps)
-        app.state.health_probe = system_views.HealthProbe(engine)
+        app.state.listingguard = state  # read through state.app_state, typed
         if serving:
-            _settle(deployments.current.production, engine, app.state.sessionmaker)
+            _settle(deployments.current.production, engine, sessionmaker)
         async with anyio.create_task_group() as background:
             if serving and engine.dialect.name == "sqlite":
                 background.start_soon(_checkpoint_wal_every, engine, WAL_CHECKPOINT_SECONDS)
@@ -253,7 +259,7 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
                 background.start_soon(_follow_aliases, deployments, settings.alias_poll_seconds)
             yield
             background.cancel_scope.cancel()
-        app.state.health_probe.close()
+        state.health_probe.close()
         if engine.dialect.name != "sqlite":
             engine.dispose()  # give the pooled connections back to the server
 
@@ -269,10 +275,11 @@ def create_app(settings: Settings | None = None, *, screener: Screener | None = 
     app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
     app.include_router(system_views.router)
-    app.include_router(listings_views.router)
+    app.include_router(intake_views.router)
     app.include_router(review_views.router)
     app.include_router(users_views.router)
     app.include_router(registry_views.router)
+    app.include_router(release_views.router)
     app.include_router(web_views.router)
     app.include_router(web_registry_views.router)
     app.mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "web" / "static")), name="static")

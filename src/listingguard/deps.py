@@ -1,9 +1,9 @@
-"""Request-scoped dependencies shared by every router: the database session and the screener.
+"""Request-scoped dependencies shared by every router: the database session and the settings.
 
 The request owns the transaction: a view's service calls only flush, and the session is committed here
 after the view returns, or rolled back if anything raised, so a request either happens entirely or not at
 all. (``POST /v1/listings`` is the exception: it writes in a transaction of its own, shared with other
-requests that arrive at the same moment; see ``screening.group_commit``.)
+requests that arrive at the same moment; see ``intake.group_commit``.)
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from listingguard.config import Settings
 from listingguard.errors import Unavailable
-from listingguard.screening.pipeline import Screener
+from listingguard.state import app_state
 
 
 async def get_db_session(request: Request) -> AsyncIterator[Session]:
@@ -27,8 +27,9 @@ async def get_db_session(request: Request) -> AsyncIterator[Session]:
     Opening a session does no I/O, so it happens on the event loop; only the commit (or rollback) goes to
     the thread pool. A plain generator dependency would cost two more thread hand-overs per request.
     """
-    session: Session = request.app.state.sessionmaker()
-    limiter: anyio.CapacityLimiter = request.app.state.finish_limiter
+    state = app_state(request)
+    session = state.sessionmaker()
+    limiter = state.finish_limiter
     try:
         yield session
     except OperationalError as exc:
@@ -57,7 +58,7 @@ async def _finish(end: Callable[[Session], None], session: Session, limiter: any
     Shielded: a client that disconnects cancels its request; without the shield the hand-off is cancelled
     too, the session is never closed and its connection never returns to the pool.
 
-    Its own thread limiter (``app.state.finish_limiter``, one token per pooled connection): requests
+    Its own thread limiter (``AppState.finish_limiter``, one token per pooled connection): requests
     waiting for a pooled connection sit in the default thread pool. If finishing a session needed a
     token from that same pool, a burst of requests could take every token while waiting for connections
     that only a finishing session can give back - a deadlock (seen under load: 40 threads waiting for
@@ -86,21 +87,13 @@ def _rollback_and_close(session: Session) -> None:
         session.close()
 
 
-async def get_screener(request: Request) -> Screener:
-    """The production screener serving now (it follows the ``production`` alias; see ``registry.serving``)."""
-    screener: Screener = request.app.state.deployments.current.production
-    return screener
-
-
 async def get_app_settings(request: Request) -> Settings:
     """The settings the app was created with."""
-    settings: Settings = request.app.state.settings
-    return settings
+    return app_state(request).settings
 
 
 # scope="function": the session is committed when the view returns, before the response is sent. With the
 # default (request) scope FastAPI sends the response first, so a client could be told "done" for a commit
 # that then failed, or send its next request before this one's changes were visible.
 DbSession = Annotated[Session, Depends(get_db_session, scope="function")]
-CurrentScreener = Annotated[Screener, Depends(get_screener)]
 AppSettings = Annotated[Settings, Depends(get_app_settings)]

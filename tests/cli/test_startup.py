@@ -22,6 +22,7 @@ HEAVY = (
     "fastapi",
     "alembic",
     "pyarrow",
+    "sqlalchemy",
 )
 
 PROBE = """

@@ -23,12 +23,12 @@ from listingguard.errors import Forbidden, Invalid
 from listingguard.evaluation.backtest import report as backtest_report
 from listingguard.evaluation.backtest import service
 from listingguard.evaluation.backtest.models import BacktestItem
+from listingguard.intake.flows import ingest_and_screen
 from listingguard.listings.schemas import ListingIn
 from listingguard.registry import service as registry_service
 from listingguard.registry.serving import BundleLoader, LiveDeployment, artifact_store
 from listingguard.release import promote as release
 from listingguard.review.models import ReviewTask
-from listingguard.screening.flows import ingest_and_screen
 
 ADMIN = release.Actor("ada", "admin")
 

@@ -279,9 +279,9 @@ def test_never_served_lists_versions_without_actions(
     registry_settings: Settings, trained_model: Path, tmp_path: Path
 ) -> None:
     from listingguard.db import session_factory
+    from listingguard.intake.flows import ingest_and_screen
     from listingguard.listings.schemas import ListingIn
     from listingguard.registry.serving import LiveDeployment
-    from listingguard.screening.flows import ingest_and_screen
     from tests.conftest import listing
 
     first, _ = _register(registry_settings, trained_model)

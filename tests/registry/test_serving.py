@@ -20,6 +20,7 @@ from listingguard.registry import service
 from listingguard.registry.serving import artifact_store, default_screener
 from listingguard.screening.deployment import screener_bundle_id
 from listingguard.screening.models import Action
+from listingguard.state import app_state
 from tests.conftest import listing, make_token
 from tests.registry.conftest import variant
 
@@ -141,7 +142,7 @@ def test_a_bundle_that_cannot_be_loaded_leaves_the_old_one_serving(
         "/v1/aliases/production", json={"ref": bundle, "reason": "first"}, headers=_auth(tokens, "admin")
     )
     assert r.status_code == 200
-    deployments = app_client.app.state.deployments  # type: ignore[attr-defined]
+    deployments = app_state(app_client.app).deployments
     assert deployments.refresh() is False and "checksum" in (deployments.last_error or "")
     assert _post(app_client, tokens, 1)["versions"]["bundle"] != bundle  # still the defaults, no 500
 
@@ -189,7 +190,7 @@ def test_a_shadow_bundle_records_predictions_and_never_acts(
     admin = _auth(tokens, "admin")
     a = app_client.post("/v1/aliases/production", json={"ref": production, "reason": "p"}, headers=admin).json()
     s = app_client.post("/v1/aliases/shadow", json={"ref": shadow, "reason": "s"}, headers=admin).json()
-    deployments = app_client.app.state.deployments  # type: ignore[attr-defined]
+    deployments = app_state(app_client.app).deployments
     deployments.refresh()
     assert [arm.bundle_id for arm in deployments.current.arms] == [s["to_bundle"]]
     body = _post(app_client, tokens, 1)

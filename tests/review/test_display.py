@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from listingguard.db import get_engine, session_scope
+from listingguard.intake.flows import ingest_and_screen
 from listingguard.listings.schemas import ListingIn
 from listingguard.review.display import price_context, segments, task_view
 from listingguard.review.models import ReviewTask
-from listingguard.screening.flows import ingest_and_screen
 from tests.conftest import listing
 
 
@@ -48,7 +48,7 @@ def test_the_page_quotes_one_category_median(database_url: str, screener) -> Non
             session, screener=screener, listings=[ListingIn.model_validate(record)], now=datetime.now(UTC)
         )
         task = session.scalars(select(ReviewTask)).one()
-        view = task_view(session, task=task, screener=screener, show_claim=False)
+        view = task_view(session, task=task, prices=screener, show_claim=False)
     assert view["price_context"]["median"] == reference
     assert view["price_context"]["ratio"] == 1000 / reference
     detail = next(h["detail"] for h in view["signals"]["rule_hits"] if h["rule_id"] == "counterfeit.cheap_luxury")

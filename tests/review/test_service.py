@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from listingguard.audit.models import AuditEntry
 from listingguard.db import get_engine, session_scope
 from listingguard.errors import Conflict, Invalid
+from listingguard.intake.flows import ingest_and_screen
 from listingguard.listings.schemas import ListingIn
 from listingguard.policy.schemas import SamplingPolicy
 from listingguard.review import service
@@ -16,7 +17,6 @@ from listingguard.review.agreement import agreement
 from listingguard.review.models import Decision, ReviewTask
 from listingguard.review.training_data import from_decisions
 from listingguard.screening import service as screening_service
-from listingguard.screening.flows import ingest_and_screen
 from listingguard.users.models import User
 from tests.conftest import listing, make_user
 

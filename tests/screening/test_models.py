@@ -5,8 +5,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from listingguard.db import get_engine, session_scope
+from listingguard.intake.flows import ingest_and_screen
 from listingguard.listings.schemas import ListingIn
-from listingguard.screening.flows import ingest_and_screen
 from tests.conftest import listing
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import event, inspect
 from listingguard.app import create_app
 from listingguard.config import Settings
 from listingguard.db import get_engine, session_scope
+from listingguard.state import app_state
 from listingguard.users import service
 from listingguard.users.deps import TokenCache
 from tests.conftest import make_token
@@ -49,7 +50,7 @@ def test_a_cached_token_needs_no_query_and_a_revoked_one_stops_working(
 
     headers = {"authorization": f"Bearer {token}"}
     with TestClient(create_app(settings, screener=screener), headers=headers) as client:
-        client.app.state.token_cache = TokenCache(clock=clock)  # type: ignore[attr-defined]
+        app_state(client.app).token_cache = TokenCache(clock=clock)
         assert client.get("/v1/versions").status_code == 200  # first call: looked up, then cached
         event.listen(engine, "before_cursor_execute", count)
         try:

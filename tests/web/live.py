@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 
 from listingguard.db import get_engine, session_scope
+from listingguard.intake.flows import ingest_and_screen
 from listingguard.listings.schemas import ListingIn
-from listingguard.screening.flows import ingest_and_screen
 from listingguard.screening.pipeline import Screener
 from tests.conftest import listing
 

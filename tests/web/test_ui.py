@@ -21,10 +21,10 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import select
 
 from listingguard.db import get_engine, migrate, session_scope
+from listingguard.intake.flows import ingest_and_screen
 from listingguard.listings.schemas import ListingIn
 from listingguard.review import service as review_service
 from listingguard.review.models import Decision, ReviewTask
-from listingguard.screening.flows import ingest_and_screen
 from tests.conftest import REQUIRE_POSTGRES, listing, make_user
 
 CHROMIUM = os.environ.get("LISTINGGUARD_CHROMIUM", "/usr/bin/chromium")
@@ -238,7 +238,6 @@ def test_skip_goes_to_the_next_task_and_n_works_on_every_page(browser: Browser, 
     page.keyboard.press("o")
     expect(page.locator("#decided")).to_be_visible()
     page.close()
-
 
 
 def test_csrf_and_stats(browser: Browser, live: tuple[str, str]) -> None:

@@ -126,9 +126,9 @@ def ingest(
     """
     from listingguard.cli.topics import check_model
     from listingguard.db import get_engine, migrate, session_factory, session_scope
+    from listingguard.intake.flows import ingest_and_screen
     from listingguard.listings.io import input_size, read_listings
     from listingguard.registry.serving import describe, open_deployment
-    from listingguard.screening.flows import ingest_and_screen
 
     settings = settings_with(database_url, model)
     url = settings.resolved_database_url

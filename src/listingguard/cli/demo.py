@@ -69,9 +69,9 @@ def demo(
     from listingguard.detection.training import DataSource, TrainingConfig, file_sha256, train
     from listingguard.evaluation import plots
     from listingguard.evaluation.report import evaluate, score_for_evaluation
+    from listingguard.intake.flows import ingest_and_screen
     from listingguard.listings.batch import ListingBatch
     from listingguard.listings.io import read_listings, write_jsonl
-    from listingguard.screening.flows import ingest_and_screen
     from listingguard.screening.loader import load_screener
     from listingguard.simulator.generator import SimulationConfig, simulate_day
     from listingguard.users import service as users_service

@@ -12,10 +12,8 @@ import typer
 from rich.table import Table
 
 from listingguard.cli.common import console, handle_errors, settings_with
-from listingguard.db import get_engine, migrate, session_scope
 from listingguard.errors import Invalid, NotFound
-from listingguard.users import service
-from listingguard.users.service import ROLES
+from listingguard.users.roles import ROLES
 
 app = typer.Typer(help="Manage accounts and API tokens.", no_args_is_help=True)
 
@@ -51,6 +49,9 @@ def add(
     """Create an account. People get a password (prompted); a `service` account gets an API token instead."""
     if role not in ROLES:  # before asking for a password that would be thrown away
         raise Invalid(f"role {role!r}: choose one of {', '.join(ROLES)}")
+    from listingguard.db import get_engine, migrate, session_scope
+    from listingguard.users import service
+
     url = settings_with(database_url).resolved_database_url
     migrate(url)
     password = None if role == "service" else _read_password(password_stdin)
@@ -75,6 +76,9 @@ def token(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create an API token for an account and print it once (only its hash is stored)."""
+    from listingguard.db import get_engine, migrate, session_scope
+    from listingguard.users import service
+
     url = settings_with(database_url).resolved_database_url
     migrate(url)
     with session_scope(get_engine(url)) as session:
@@ -92,6 +96,9 @@ def revoke_token(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Revoke an API token."""
+    from listingguard.db import get_engine, session_scope
+    from listingguard.users import service
+
     url = settings_with(database_url).resolved_database_url
     with session_scope(get_engine(url)) as session:
         service.revoke_token(session, prefix=prefix, actor="cli", now=datetime.now(UTC))
@@ -100,6 +107,9 @@ def revoke_token(
 
 def _update(username: str, database_url: str | None, *, active: bool | None = None, password: str | None = None) -> int:
     """Apply one change to an account; returns the browser sessions it ended."""
+    from listingguard.db import get_engine, migrate, session_scope
+    from listingguard.users import service
+
     url = settings_with(database_url).resolved_database_url
     migrate(url)
     with session_scope(get_engine(url)) as session:
@@ -147,6 +157,9 @@ def set_password(
 @handle_errors
 def list_users(database_url: DatabaseUrl = None) -> None:
     """Show every account."""
+    from listingguard.db import get_engine, migrate, session_scope
+    from listingguard.users import service
+
     url = settings_with(database_url).resolved_database_url
     migrate(url)
     with session_scope(get_engine(url)) as session:

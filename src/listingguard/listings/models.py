@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from listingguard.db import Base
-
-if TYPE_CHECKING:
-    from listingguard.screening.models import Action, Prediction
 
 
 class Listing(Base):
@@ -55,5 +52,3 @@ class ListingRevision(Base):
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     listing: Mapped[Listing] = relationship("Listing", back_populates="revisions")
-    predictions: Mapped[list[Prediction]] = relationship("Prediction", back_populates="revision")
-    actions: Mapped[list[Action]] = relationship("Action", back_populates="revision", order_by="Action.id")

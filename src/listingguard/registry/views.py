@@ -1,4 +1,4 @@
-"""The registry over HTTP: read versions, bundles, aliases and their history; leads and admins move aliases."""
+"""The registry over HTTP, read-only: versions, bundles, aliases and their history (``release.views`` moves aliases)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import StringConstraints
 
-from listingguard.deps import AppSettings, DbSession
+from listingguard.deps import DbSession
 from listingguard.errors import Invalid, NotFound
 from listingguard.inputs import Text
 from listingguard.registry import reports, service
-from listingguard.registry.models import ALIASES
 from listingguard.registry.schemas import (
     AliasEventOut,
     AliasOut,
@@ -23,8 +22,6 @@ from listingguard.registry.schemas import (
     bundle_out,
     event_out,
 )
-from listingguard.registry.serving import artifact_store
-from listingguard.release import promote as release
 from listingguard.routing import APIRoute
 from listingguard.users.deps import require
 from listingguard.users.models import User
@@ -32,7 +29,6 @@ from listingguard.users.models import User
 router = APIRouter(prefix="/v1", tags=["models"], route_class=APIRoute)
 
 Reader = Annotated[User, Depends(require("models:read"))]
-Releaser = Annotated[User, Depends(require("models:promote"))]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 
 
@@ -115,57 +111,3 @@ def served(
 ) -> ServedOut:
     """The bundle ``alias`` named at ``at`` (naive times are UTC), from the append-only history."""
     return reports.served(db_session, at=_utc(at), alias=alias)
-
-
-class PromoteIn(BaseModel):
-    """Point an alias at a bundle (a bundle id, another alias, or a model version)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    ref: Annotated[Text, StringConstraints(min_length=1, max_length=80)]
-    reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
-    override_reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000)] | None = None
-
-
-class RollbackIn(BaseModel):
-    """Point an alias back at the bundle it named before its last move."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000)]
-
-
-def _alias(name: str) -> str:
-    if name not in ALIASES:
-        raise NotFound(f"no alias {name!r}; aliases are {', '.join(ALIASES)}")
-    return name
-
-
-@router.post("/aliases/{name}", summary="Move an alias (leads and admins)", response_model=AliasEventOut)
-def promote(name: str, body: PromoteIn, db_session: DbSession, user: Releaser, settings: AppSettings) -> AliasEventOut:
-    """Production needs release evidence, or an admin's override (recorded). Servers follow within seconds."""
-    event = release.promote(
-        db_session,
-        ref=body.ref,
-        alias=_alias(name),
-        reason=body.reason,
-        actor=release.Actor(user.username, user.role),
-        settings=settings,
-        store=artifact_store(settings),
-        now=datetime.now(UTC),
-        override_reason=body.override_reason,
-    )
-    return event_out(event)
-
-
-@router.post("/aliases/{name}/rollback", summary="Roll an alias back (leads and admins)", response_model=AliasEventOut)
-def rollback(name: str, body: RollbackIn, db_session: DbSession, user: Releaser) -> AliasEventOut:
-    """One call; servers switch back within seconds, the same way as for a promotion."""
-    event = release.rollback(
-        db_session,
-        alias=_alias(name),
-        reason=body.reason,
-        actor=release.Actor(user.username, user.role),
-        now=datetime.now(UTC),
-    )
-    return event_out(event)

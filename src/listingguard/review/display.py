@@ -7,7 +7,7 @@ scores, no rule hits, no model features and no suspected topics: only the listin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +16,6 @@ from listingguard.listings import service as listings_service
 from listingguard.listings.models import ListingRevision
 from listingguard.review.models import ReviewTask
 from listingguard.screening.models import Action
-from listingguard.screening.pipeline import Screener
 
 BLIND_KINDS = ("evaluation",)
 
@@ -68,32 +67,32 @@ def segments(
     return out
 
 
-def median_price(screener: Screener, category: str) -> float | None:
-    """The category's median price in the reference currency: the rule set's reference median (the one
-    price rules compare with and quote in their reasons), else the model's learned median."""
-    reference = screener.rules.lists.reference_prices.medians.get(category)
-    if reference:
-        return float(reference)
-    if screener.model is not None:
-        medians = screener.model.featurizer.category_medians_
-        if category in medians:
-            return float(medians[category])
-    return None
+class PriceReference(Protocol):
+    """What the page needs to put a price beside its category's median (a screener answers it).
+
+    A protocol rather than the screener itself, so that review does not reach into a fitted model.
+    """
+
+    @property
+    def reference_currency(self) -> str: ...
+
+    def reference_rate(self, currency: str) -> float | None: ...
+
+    def median_price(self, category: str) -> float | None: ...
 
 
-def price_context(screener: Screener, *, price: float, currency: str, category: str) -> dict[str, Any]:
+def price_context(prices: PriceReference, *, price: float, currency: str, category: str) -> dict[str, Any]:
     """The price against its category's median, converted to the reference currency as the rules do."""
-    reference = screener.rules.lists.reference_prices
-    median = median_price(screener, category)
-    rate = 1.0 if currency == reference.currency else reference.rates.get(currency)
+    median = prices.median_price(category)
+    rate = prices.reference_rate(currency)
     return {
         "median": median,
         "ratio": (price * rate / median) if median and rate is not None else None,
-        "currency": reference.currency,
+        "currency": prices.reference_currency,
     }
 
 
-def task_view(db_session: Session, *, task: ReviewTask, screener: Screener, show_claim: bool) -> dict[str, Any]:
+def task_view(db_session: Session, *, task: ReviewTask, prices: PriceReference, show_claim: bool) -> dict[str, Any]:
     """Everything the review page and the review API show for ``task``."""
     revision: ListingRevision = db_session.get(ListingRevision, task.revision_id)  # type: ignore[assignment]
     listing = listings_service.revision_record(revision)
@@ -113,7 +112,7 @@ def task_view(db_session: Session, *, task: ReviewTask, screener: Screener, show
         "signals": None,
     }
     view["price_context"] = price_context(
-        screener, price=revision.price, currency=revision.currency, category=revision.category
+        prices, price=revision.price, currency=revision.currency, category=revision.category
     )
     if task.kind in BLIND_KINDS:
         return view

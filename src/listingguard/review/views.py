@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import StringConstraints
 
 from listingguard.audit import service as audit_service
-from listingguard.deps import AppSettings, CurrentScreener, DbSession
+from listingguard.deps import AppSettings, DbSession
 from listingguard.inputs import DbId, Minutes, Text
 from listingguard.review import service
 from listingguard.review.display import task_view
@@ -28,6 +28,7 @@ from listingguard.review.schemas import (
     TaskRead,
 )
 from listingguard.routing import APIRoute
+from listingguard.screening.deps import CurrentScreener
 from listingguard.users.deps import require
 from listingguard.users.models import User
 
@@ -65,7 +66,7 @@ def claim(
     )
     if task is None:
         return Response(status_code=204)
-    return task_view(db_session, task=task, screener=screener, show_claim=True)
+    return task_view(db_session, task=task, prices=screener, show_claim=True)
 
 
 @router.post(

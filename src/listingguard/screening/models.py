@@ -37,7 +37,7 @@ class Prediction(Base):
     explanation: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
-    revision: Mapped[ListingRevision] = relationship("ListingRevision", back_populates="predictions")
+    revision: Mapped[ListingRevision] = relationship("ListingRevision")
 
 
 class Action(Base):
@@ -59,4 +59,4 @@ class Action(Base):
     bundle_id: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
-    revision: Mapped[ListingRevision] = relationship("ListingRevision", back_populates="actions")
+    revision: Mapped[ListingRevision] = relationship("ListingRevision")

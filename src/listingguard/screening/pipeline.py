@@ -79,6 +79,28 @@ class Screener:
         """Every topic this screener can flag (model topics, rule topics and policy topics)."""
         return list(self._topics)
 
+    @property
+    def reference_currency(self) -> str:
+        """The currency the price rules and the medians are quoted in."""
+        return self.rules.lists.reference_prices.currency
+
+    def reference_rate(self, currency: str) -> float | None:
+        """How many units of the reference currency one unit of ``currency`` is (``None``: unknown)."""
+        reference = self.rules.lists.reference_prices
+        return 1.0 if currency == reference.currency else reference.rates.get(currency)
+
+    def median_price(self, category: str) -> float | None:
+        """The category's median price in the reference currency: the rule set's reference median (the one
+        price rules compare with and quote in their reasons), else the model's learned median."""
+        reference = self.rules.lists.reference_prices.medians.get(category)
+        if reference:
+            return float(reference)
+        if self.model is not None:
+            medians = self.model.featurizer.category_medians_
+            if category in medians:
+                return float(medians[category])
+        return None
+
     def screen(self, batch: ListingBatch, *, explain: bool = True) -> list[ScreeningResult]:
         """Score, apply rules and decide for every listing of ``batch``.
 

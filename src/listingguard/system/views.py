@@ -13,10 +13,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from listingguard import __version__
-from listingguard.deps import CurrentScreener
 from listingguard.errors import Unavailable
 from listingguard.routing import APIRoute
 from listingguard.screening.deployment import screener_bundle_id
+from listingguard.screening.deps import CurrentScreener
+from listingguard.state import app_state
 from listingguard.users.deps import authenticated, require
 from listingguard.users.models import User
 
@@ -71,7 +72,7 @@ class HealthProbe:
 @router.get("/healthz", summary="Liveness and database reachability", response_model=Health)
 async def health(request: Request) -> Health:
     """200 when the app runs and the database answers within 2 s; 503 otherwise, after at most 2 s."""
-    probe: HealthProbe = request.app.state.health_probe
+    probe = app_state(request).health_probe
     await probe.check()
     return Health(status="ok")
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from listingguard.errors import Forbidden, Unauthorized
 from listingguard.routing import AUTH_CHECK_ATTRIBUTE
+from listingguard.state import app_state
 from listingguard.users import service
 from listingguard.users.models import User
 
@@ -118,11 +119,12 @@ async def token_user(request: Request) -> User:
     add it to a session.
     """
     token = bearer_token(request)
-    cache: TokenCache = request.app.state.token_cache
+    state = app_state(request)
+    cache = state.token_cache
     digest = service.token_digest(token)
     user = cache.get(digest)
     if user is None:
-        user = await anyio.to_thread.run_sync(_look_up, request.app.state.sessionmaker, token)
+        user = await anyio.to_thread.run_sync(_look_up, state.sessionmaker, token)
         cache.put(digest, user)
     return user
 
@@ -131,7 +133,7 @@ def _look_up(sessionmaker: Callable[[], Session], token: str) -> User:
     """Look a token up in a short transaction of its own, committed at once (it may note the token's use).
 
     Not in the request's session: on SQLite every transaction holds the write lock, and a request whose
-    work runs in another transaction (``POST /v1/listings``, see ``screening.group_commit``) would wait
+    work runs in another transaction (``POST /v1/listings``, see ``intake.group_commit``) would wait
     on its own lock.
     """
     with sessionmaker() as session, session.begin():

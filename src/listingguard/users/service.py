@@ -21,8 +21,8 @@ from listingguard.audit import service as audit_service
 from listingguard.errors import Conflict, Invalid, LGError, NotFound, Unauthorized
 from listingguard.inputs import check_text
 from listingguard.users.models import ApiToken, LoginAttempt, User, WebSession
+from listingguard.users.roles import ROLES
 
-ROLES = ("moderator", "lead", "admin", "service")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()

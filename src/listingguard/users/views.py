@@ -13,6 +13,7 @@ from listingguard.errors import Conflict, NotFound
 from listingguard.inputs import Text
 from listingguard.listings.schemas import UTCDatetime
 from listingguard.routing import APIRoute
+from listingguard.state import app_state
 from listingguard.users import service
 from listingguard.users.deps import require
 from listingguard.users.models import User
@@ -117,7 +118,10 @@ class UserUpdated(BaseModel):
     responses={404: {"description": "No such account"}},
 )
 def update_user(
-    username: Annotated[Text, Path(max_length=64)], user_in: UserUpdate, request: Request, db_session: DbSession,
+    username: Annotated[Text, Path(max_length=64)],
+    user_in: UserUpdate,
+    request: Request,
+    db_session: DbSession,
     admin: Admin,
 ) -> dict[str, Any]:
     """Disabling an account or setting its password ends all of its browser sessions at once; this
@@ -134,7 +138,7 @@ def update_user(
         actor=admin.username,
         now=datetime.now(UTC),
     )
-    request.app.state.token_cache.forget_user(user.id)
+    app_state(request).token_cache.forget_user(user.id)
     return {"username": user.username, "role": user.role, "active": user.active, "sessions_ended": ended}
 
 

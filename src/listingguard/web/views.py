@@ -17,12 +17,14 @@ from fastapi.templating import Jinja2Templates
 from matplotlib.figure import Figure
 
 from listingguard.config import PACKAGE_DIR
-from listingguard.deps import AppSettings, CurrentScreener, DbSession
+from listingguard.deps import AppSettings, DbSession
 from listingguard.errors import Invalid, LGError
 from listingguard.listings.models import ListingRevision
 from listingguard.review import service as review_service
 from listingguard.review.display import segments, task_view
 from listingguard.review.models import TASK_KINDS, Decision
+from listingguard.screening.deps import CurrentScreener
+from listingguard.state import app_state
 from listingguard.users import service as users_service
 from listingguard.users.deps import allowed
 from listingguard.web.auth import SESSION_KEY, CsrfChecked, WebLead, WebReviewer, csrf_token
@@ -115,7 +117,7 @@ def login(request: Request, db_session: DbSession, form: FormValues) -> Response
     now = _now()
     try:
         users_service.note_login_attempt(
-            request.app.state.sessionmaker, username=username, address=_address(request), now=now
+            app_state(request).sessionmaker, username=username, address=_address(request), now=now
         )
     except users_service.TooManyAttempts as exc:
         response = render(request, "login.html", status_code=429, error=exc.message, username=username)
@@ -207,7 +209,7 @@ def _task_page(
             message="You do not hold this task (it was decided, skipped, or your lease expired). Take the next one.",
             error=True,
         )
-    view = task_view(db_session, task=task, screener=screener, show_claim=True)
+    view = task_view(db_session, task=task, prices=screener, show_claim=True)
     signals = view["signals"] or {"rule_hits": [], "explanations": {}}
     lease = view["lease_expires_at"]
     response = render(

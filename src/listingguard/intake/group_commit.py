@@ -34,9 +34,9 @@ import anyio
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from listingguard.intake.flows import ingest_and_screen
 from listingguard.listings.schemas import ListingIn
 from listingguard.screening.deployment import DeploymentSource, current_deployment
-from listingguard.screening.flows import ingest_and_screen
 from listingguard.screening.pipeline import Screener
 
 log = logging.getLogger(__name__)

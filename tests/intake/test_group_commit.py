@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from listingguard.db import get_engine, session_factory
+from listingguard.intake.flows import ingest_and_screen
+from listingguard.intake.group_commit import GroupCommit, Records, write_in_own_transaction
 from listingguard.listings import service as listings_service
 from listingguard.listings.models import ListingRevision
 from listingguard.listings.schemas import ListingIn
-from listingguard.screening.flows import ingest_and_screen
-from listingguard.screening.group_commit import GroupCommit, Records, write_in_own_transaction
 from listingguard.screening.models import Action
 from tests.conftest import count, listing
 

@@ -9,13 +9,15 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from listingguard import inputs
-from listingguard.deps import AppSettings, CurrentScreener, DbSession
+from listingguard.deps import AppSettings, DbSession
 from listingguard.errors import Invalid, TooLarge
 from listingguard.listings import service
 from listingguard.listings.io import check_topics, validation_errors
 from listingguard.listings.schemas import ListingIn, ListingResult, ListingResults, ListingWithAction
 from listingguard.routing import APIRoute
 from listingguard.screening import service as screening_service
+from listingguard.screening.deps import CurrentScreener
+from listingguard.state import app_state
 from listingguard.users.deps import require
 from listingguard.users.models import User
 
@@ -117,7 +119,7 @@ async def create_listings(request: Request, screener: CurrentScreener, settings:
     """
     payload = await read_json_body(request, settings.max_body_bytes)
     listings, single = parse_listings(payload, max_batch=settings.max_batch, known_topics=screener.topics)
-    records = await request.app.state.group_commit.submit(listings)  # see screening.group_commit
+    records = await app_state(request).group_commit.submit(listings)  # see intake.group_commit
     # The records are plain JSON types already; skipping FastAPI's generic encoder saves milliseconds.
     return JSONResponse(records[0] if single else {"results": records})
 
