@@ -133,18 +133,16 @@ class HyperscanMatcher:
         expressions = [p.text.encode("utf-8") if p.is_regex else re.escape(p.text).encode("utf-8") for p in patterns]
         flags = [hyperscan.HS_FLAG_SOM_LEFTMOST | (0 if p.max_edits else _UNICODE) for p in patterns]
         self._approximate = frozenset(i for i, p in enumerate(patterns) if p.max_edits)
-        extra: dict[str, object] = {}
-        if self._approximate:
-            extra["ext"] = [
-                hyperscan.ExpressionExt(flags=hyperscan.HS_EXT_FLAG_EDIT_DISTANCE, edit_distance=p.max_edits)
-                if p.max_edits
-                else hyperscan.ExpressionExt(flags=0)
-                for p in patterns
-            ]
+        # hs_expr_ext as a tuple: flags, min_offset, max_offset, min_length, edit_distance, hamming_distance
+        ext = [(hyperscan.HS_EXT_FLAG_EDIT_DISTANCE if p.max_edits else 0, 0, 0, 0, p.max_edits, 0) for p in patterns]
         db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         try:
             db.compile(
-                expressions=expressions, ids=list(range(len(patterns))), elements=len(patterns), flags=flags, **extra
+                expressions=expressions,
+                ids=list(range(len(patterns))),
+                elements=len(patterns),
+                flags=flags,
+                ext=ext if self._approximate else None,
             )
         except hyperscan.error as exc:
             raise Invalid(
