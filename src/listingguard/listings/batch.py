@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from listingguard.listings.schemas import ListingIn
-from listingguard.text.normalize import normalize
+from listingguard.text.normalize import normalize_readings
 
 
 @dataclass(slots=True)
@@ -35,6 +35,8 @@ class ListingBatch:
     labels: list[list[str] | None]
     _norm_titles: list[str] | None = field(default=None, repr=False)
     _norm_descriptions: list[str] | None = field(default=None, repr=False)
+    _alt_titles: list[str | None] | None = field(default=None, repr=False)
+    _alt_descriptions: list[str | None] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -82,15 +84,32 @@ class ListingBatch:
     def norm_titles(self) -> list[str]:
         """Normalised titles, computed on first use."""
         if self._norm_titles is None:
-            self._norm_titles = [normalize(t) for t in self.titles]
+            self._norm_titles, self._alt_titles = _readings(self.titles)
         return self._norm_titles
 
     @property
     def norm_descriptions(self) -> list[str]:
         """Normalised descriptions, computed on first use."""
         if self._norm_descriptions is None:
-            self._norm_descriptions = [normalize(t) for t in self.descriptions]
+            self._norm_descriptions, self._alt_descriptions = _readings(self.descriptions)
         return self._norm_descriptions
+
+    @property
+    def alt_titles(self) -> list[str | None]:
+        """Each title's second reading of ambiguous digits (``rep1ica`` as ``replica``), or None.
+
+        Computed with the normalised titles, in the same pass, so asking costs nothing more.
+        """
+        if self._alt_titles is None:
+            self._norm_titles, self._alt_titles = _readings(self.titles)
+        return self._alt_titles
+
+    @property
+    def alt_descriptions(self) -> list[str | None]:
+        """Each description's second reading of ambiguous digits, or None (see :attr:`alt_titles`)."""
+        if self._alt_descriptions is None:
+            self._norm_descriptions, self._alt_descriptions = _readings(self.descriptions)
+        return self._alt_descriptions
 
     def take(self, indices: Sequence[int]) -> ListingBatch:
         """A new batch with the rows at ``indices`` (normalised text carried over)."""
@@ -111,6 +130,10 @@ class ListingBatch:
             _norm_descriptions=(
                 [self._norm_descriptions[i] for i in pick] if self._norm_descriptions is not None else None
             ),
+            _alt_titles=[self._alt_titles[i] for i in pick] if self._alt_titles is not None else None,
+            _alt_descriptions=(
+                [self._alt_descriptions[i] for i in pick] if self._alt_descriptions is not None else None
+            ),
         )
 
     def label_matrix(self, topics: Sequence[str]) -> npt.NDArray[np.int8]:
@@ -123,3 +146,9 @@ class ListingBatch:
                 if j is not None:
                     out[i, j] = 1
         return out
+
+
+def _readings(texts: Sequence[str]) -> tuple[list[str], list[str | None]]:
+    """The normalised texts and their second readings (None where there is none), in one pass."""
+    pairs = [normalize_readings(t) for t in texts]
+    return [p for p, _ in pairs], [a for _, a in pairs]

@@ -4,6 +4,10 @@ Every keyword, exception and brand alias of the whole rule set is normalised wit
 listings and compiled into one multi-pattern matcher, so a listing is scanned once per field however many
 rules there are. Hits are found on normalised text and reported with the span of the original text the
 seller wrote, so a moderator sees exactly what fired.
+
+A text whose digits have two readings (``rep1ica``: ``repiica`` or ``replica``) is scanned in both; a hit
+found only in the second reading is mapped back through that reading's offsets. Keywords of a rule with
+``max_edits`` match approximately; such a hit says which keyword it was close to.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from listingguard.errors import Invalid
 from listingguard.listings.batch import ListingBatch
 from listingguard.rules.matcher import DEFAULT_ENGINE, Matcher, Pattern, build_matcher
 from listingguard.rules.schemas import Lists, Rule, TopicRules
-from listingguard.text.normalize import NormalizedText, normalize, normalize_with_offsets
+from listingguard.text.normalize import NormalizedText, Reading, normalize, normalize_with_offsets
 
 LISTS_FILE = "_lists.yaml"
 FIELDS = ("title", "description")
@@ -71,9 +75,21 @@ class _Role:
     name: str = ""  # brand list name for brand aliases
 
 
+@dataclass(frozen=True, slots=True)
+class _Occurrence:
+    """Where a keyword or pattern matched: offsets into the normalised text of ``field`` in ``reading``."""
+
+    field: str
+    start: int
+    end: int
+    kind: str
+    reading: Reading = "primary"
+    near: str = ""  # for an approximate match that is not exact: the keyword it is close to
+
+
 @dataclass(slots=True)
 class _Found:
-    keyword_hits: dict[int, list[tuple[str, int, int, str]]] = field(default_factory=lambda: defaultdict(list))
+    keyword_hits: dict[int, list[_Occurrence]] = field(default_factory=lambda: defaultdict(list))
     suppressed_rules: set[int] = field(default_factory=set)
     suppressed_topics: set[str] = field(default_factory=set)
     brand_lists: set[str] = field(default_factory=set)
@@ -125,7 +141,8 @@ class RuleSet:
                 )
         for i, (topic_name, rule) in enumerate(self.rules):
             for word in rule.keywords:
-                add(Pattern(self._normalized(word, f"rule {rule.id} keyword")), _Role("keyword", topic_name, i))
+                keyword = self._normalized(word, f"rule {rule.id} keyword")
+                add(Pattern(keyword, max_edits=rule.edits_for(keyword)), _Role("keyword", topic_name, i))
             for regex in rule.patterns:
                 add(Pattern(regex, is_regex=True), _Role("pattern", topic_name, i))
             for word in rule.exceptions:
@@ -169,16 +186,20 @@ class RuleSet:
                 )
 
     # -- matching -------------------------------------------------------------------------------------
-    def _scan(self, title: str, description: str) -> _Found:
+    def _scan(self, texts: Sequence[tuple[str, Reading, str | None]]) -> _Found:
         found = _Found()
-        for field_name, text in (("title", title), ("description", description)):
+        for field_name, reading, text in texts:
+            if text is None:
+                continue
             for pattern_index, start, end in self._matcher.find(text):
                 pattern = self.patterns[pattern_index]
                 if not pattern.is_regex and not _on_word_boundary(text, start, end):
                     continue
+                near = pattern.text if pattern.max_edits and text[start:end] != pattern.text else ""
                 for role in self._roles[pattern_index]:
                     if role.kind in ("keyword", "pattern"):
-                        found.keyword_hits[role.rule].append((field_name, start, end, role.kind))
+                        occurrence = _Occurrence(field_name, start, end, role.kind, reading, near)
+                        found.keyword_hits[role.rule].append(occurrence)
                     elif role.kind == "rule_exception":
                         found.suppressed_rules.add(role.rule)
                     elif role.kind == "topic_exception":
@@ -249,22 +270,28 @@ class RuleSet:
         that only need rule ids pass False and skip the offset tracking.
         """
         titles, descriptions = batch.norm_titles, batch.norm_descriptions
+        alt_titles, alt_descriptions = batch.alt_titles, batch.alt_descriptions
         out: list[list[RuleHit]] = []
         for row in range(len(batch)):
-            found = self._scan(titles[row], descriptions[row])
+            found = self._scan(
+                (
+                    ("title", "primary", titles[row]),
+                    ("description", "primary", descriptions[row]),
+                    ("title", "alternate", alt_titles[row]),
+                    ("description", "alternate", alt_descriptions[row]),
+                )
+            )
             hits: list[RuleHit] = []
             for i, occurrences in found.keyword_hits.items():
                 topic, rule = self.rules[i]
                 if i in found.suppressed_rules or topic in found.suppressed_topics:
                     continue
-                allowed = [o for o in occurrences if o[0] in rule.fields]
+                allowed = [o for o in occurrences if o.field in rule.fields]
                 if not allowed:
                     continue
                 if (rule.price or rule.seller_list) and self._non_text_hit(i, batch, row, found) is None:
                     continue
-                field_name, start, end, kind = allowed[0]
-                spans = tuple(dict.fromkeys((f, s, e) for f, s, e, _ in allowed))
-                hits.append(RuleHit(rule.id, topic, rule.action, kind, field_name, start, end, spans=spans))
+                hits.append(self._keyword_hit(batch, row, topic, rule, allowed, with_spans))
             for i in self._non_text_rules:
                 topic, _ = self.rules[i]
                 if i in found.suppressed_rules or topic in found.suppressed_topics:
@@ -272,43 +299,39 @@ class RuleSet:
                 hit = self._non_text_hit(i, batch, row, found)
                 if hit is not None:
                     hits.append(hit)
-            if with_spans and hits:
-                hits = self._with_original_spans(batch, row, hits)
             out.append(hits)
         return out
 
-    def _with_original_spans(self, batch: ListingBatch, row: int, hits: list[RuleHit]) -> list[RuleHit]:
-        tracked: dict[str, NormalizedText] = {}
-        result = []
-        for hit in hits:
-            if hit.start is None or hit.end is None:
-                result.append(hit)
-                continue
-            for field_name in {hit.field, *(f for f, _, _ in hit.spans)} - tracked.keys():
-                tracked[field_name] = normalize_with_offsets(
-                    batch.titles[row] if field_name == "title" else batch.descriptions[row]
-                )
-            nt = tracked[hit.field]
-            start, end = nt.original_span(hit.start, hit.end)
-            spans: dict[tuple[str, int, int], None] = {}
-            for span_field, span_start, span_end in hit.spans:
-                a, b = tracked[span_field].original_span(span_start, span_end)
-                spans[(span_field, a, b)] = None
-            result.append(
-                RuleHit(
-                    hit.rule_id,
-                    hit.topic,
-                    hit.action,
-                    hit.kind,
-                    hit.field,
-                    start,
-                    end,
-                    nt.original[start:end],
-                    hit.detail,
-                    tuple(spans),
-                )
+    @staticmethod
+    def _keyword_hit(
+        batch: ListingBatch, row: int, topic: str, rule: Rule, occurrences: list[_Occurrence], with_spans: bool
+    ) -> RuleHit:
+        """The hit of a keyword or pattern rule; with ``with_spans``, offsets into the original text.
+
+        Without it, offsets index the normalised text (of the reading each occurrence was found in).
+        """
+        # An exact occurrence is the clearest one to show first, the canonical reading before the other.
+        occurrences = sorted(occurrences, key=lambda o: (bool(o.near), o.reading != "primary"))
+        first = occurrences[0]
+        edits = f"{rule.max_edits} edit{'s' if rule.max_edits > 1 else ''}"
+        detail = f"within {edits} of {first.near!r}" if first.near else ""
+        if not with_spans:
+            spans = tuple(dict.fromkeys((o.field, o.start, o.end) for o in occurrences))
+            return RuleHit(
+                rule.id, topic, rule.action, first.kind, first.field, first.start, first.end, detail=detail, spans=spans
             )
-        return result
+
+        def tracked(o: _Occurrence) -> NormalizedText:
+            original = batch.titles[row] if o.field == "title" else batch.descriptions[row]
+            return normalize_with_offsets(original, o.reading)
+
+        mapped = [(o.field, *tracked(o).original_span(o.start, o.end)) for o in occurrences]
+        _, start, end = mapped[0]
+        original = tracked(first).original
+        spans = tuple(dict.fromkeys(mapped))
+        return RuleHit(
+            rule.id, topic, rule.action, first.kind, first.field, start, end, original[start:end], detail, spans
+        )
 
 
 def _read_yaml(path: Path) -> object:

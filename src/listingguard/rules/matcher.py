@@ -11,6 +11,14 @@ same interface; ``bench/rule_matching.py`` measures them and the fastest is the 
 
 All return ``(pattern_index, start, end)`` triples with character offsets into the text, sorted by
 ``(start, pattern_index)``; Aho-Corasick and Hyperscan report every occurrence, overlapping ones included.
+
+A literal may ask to match approximately, within ``max_edits`` insertions, deletions or substitutions
+(``replika`` for ``replica``). Only Hyperscan can (its ``HS_EXT_FLAG_EDIT_DISTANCE`` extended parameter),
+so the other engines refuse such patterns. Hyperscan refuses approximate matching in UTF-8 mode and counts
+edits in bytes, so approximate patterns must be ASCII and are compiled without the UTF-8 flag. Hyperscan
+reports the leftmost start for each end, which spends an edit on the space before the word (`` replica``),
+so whitespace and non-ASCII characters at either end of an approximate match are trimmed off; that never
+adds an edit (a trimmed character was an insertion, or a substitution that becomes a deletion).
 """
 
 from __future__ import annotations
@@ -33,6 +41,11 @@ class Pattern:
 
     text: str
     is_regex: bool = False
+    max_edits: int = 0
+
+    def __post_init__(self) -> None:
+        if self.max_edits and (self.is_regex or not self.text.isascii()):
+            raise Invalid(f"approximate matching needs an ASCII literal, not {self.text!r}")
 
 
 Match = tuple[int, int, int]
@@ -57,6 +70,7 @@ class RegexMatcher:
     name = "re"
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
+        _refuse_approximate(patterns, self.name)
         order = sorted(range(len(patterns)), key=lambda i: (patterns[i].is_regex, -len(patterns[i].text)))
         self._index = {f"p{i}": i for i in order}
         alternatives = [
@@ -81,6 +95,7 @@ class AhoCorasickMatcher:
     name = "aho-corasick"
 
     def __init__(self, patterns: Sequence[Pattern]) -> None:
+        _refuse_approximate(patterns, self.name)
         self._automaton: ahocorasick.Automaton | None = None
         literals = [(i, p.text) for i, p in enumerate(patterns) if not p.is_regex]
         if literals:
@@ -116,10 +131,19 @@ class HyperscanMatcher:
         if not patterns:
             return
         expressions = [p.text.encode("utf-8") if p.is_regex else re.escape(p.text).encode("utf-8") for p in patterns]
-        flags = [hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP] * len(patterns)
+        flags = [hyperscan.HS_FLAG_SOM_LEFTMOST | (0 if p.max_edits else _UNICODE) for p in patterns]
+        self._approximate = frozenset(i for i, p in enumerate(patterns) if p.max_edits)
+        # hs_expr_ext as a tuple: flags, min_offset, max_offset, min_length, edit_distance, hamming_distance
+        ext = [(hyperscan.HS_EXT_FLAG_EDIT_DISTANCE if p.max_edits else 0, 0, 0, 0, p.max_edits, 0) for p in patterns]
         db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         try:
-            db.compile(expressions=expressions, ids=list(range(len(patterns))), elements=len(patterns), flags=flags)
+            db.compile(
+                expressions=expressions,
+                ids=list(range(len(patterns))),
+                elements=len(patterns),
+                flags=flags,
+                ext=ext if self._approximate else None,
+            )
         except hyperscan.error as exc:
             raise Invalid(
                 f"pattern {_culprit(patterns)!r} cannot be compiled by Hyperscan ({exc}); "
@@ -153,9 +177,33 @@ class HyperscanMatcher:
         else:
             char_at = _byte_to_char(text, len(data))
             out = [(i, char_at[s], char_at[e]) for i, s, e in raw]
+        if self._approximate:
+            out = list(dict.fromkeys(_trimmed(text, m) if m[0] in self._approximate else m for m in out))
         out = [m for m in out if m[2] > m[1]]
         out.sort(key=lambda m: (m[1], m[0]))
         return out
+
+
+_UNICODE = hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP
+
+
+def _trimmed(text: str, match: Match) -> Match:
+    """An approximate match without whitespace or non-ASCII characters at its ends."""
+    i, start, end = match
+    while start < end and (text[start].isspace() or not text[start].isascii()):
+        start += 1
+    while end > start and (text[end - 1].isspace() or not text[end - 1].isascii()):
+        end -= 1
+    return i, start, end
+
+
+def _refuse_approximate(patterns: Sequence[Pattern], engine: str) -> None:
+    approximate = [p.text for p in patterns if p.max_edits]
+    if approximate:
+        raise Invalid(
+            f"the {engine} engine cannot match approximately (max_edits), which {approximate[0]!r} asks for; "
+            "use the hyperscan engine"
+        )
 
 
 def _culprit(patterns: Sequence[Pattern]) -> str:
@@ -169,7 +217,7 @@ def _culprit(patterns: Sequence[Pattern]) -> str:
                 expressions=[pattern.text.encode("utf-8")],
                 ids=[0],
                 elements=1,
-                flags=[hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_UCP],
+                flags=[hyperscan.HS_FLAG_SOM_LEFTMOST | _UNICODE],
             )
         except hyperscan.error:
             return pattern.text

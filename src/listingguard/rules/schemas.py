@@ -13,6 +13,15 @@ lists, seller lists and reference prices. Example topic file::
       - id: weapons.pattern_calibre
         patterns: ['\\d+口径']                  # Python regular expressions on normalised text
 
+A keyword rule may match misspellings: with ``max_edits: 1`` its Latin keywords of at least
+:data:`MIN_LENGTH_PER_EDIT` characters per edit also match within one insertion, deletion or substitution
+(``replika``, ``repl1ca``, ``super-copy`` for ``super copy``). Shorter keywords and Japanese ones match
+exactly: one edit turns ``fake`` into ``make``, and the matcher counts edits in UTF-8 bytes, three per kana::
+
+      - id: counterfeit.replica_terms
+        keywords: [レプリカ, replica, fake]     # replica within one edit; レプリカ and fake exactly
+        max_edits: 1
+
 A price rule (a new luxury bag at a fraction of its category median)::
 
       - id: counterfeit.cheap_luxury
@@ -27,6 +36,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from listingguard.listings.schemas import Condition
+
+MIN_LENGTH_PER_EDIT = 6
+"""A keyword gets ``max_edits`` edits only if it has at least this many characters per edit."""
 
 RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_.]+$", max_length=120)]
 
@@ -63,6 +75,13 @@ class Rule(_Strict):
     fields: list[Literal["title", "description"]] = ["title", "description"]
     price: PriceCondition | None = None
     seller_list: str | None = None
+    max_edits: int = Field(default=0, ge=0, le=2)
+
+    def edits_for(self, normalized_keyword: str) -> int:
+        """The edits this rule allows for one of its keywords (normalised): 0 unless Latin and long enough."""
+        if not self.max_edits or not normalized_keyword.isascii():
+            return 0
+        return self.max_edits if len(normalized_keyword) >= MIN_LENGTH_PER_EDIT * self.max_edits else 0
 
     @field_validator("patterns")
     @classmethod
@@ -80,6 +99,8 @@ class Rule(_Strict):
     def _has_condition(self) -> Rule:
         if not (self.keywords or self.patterns or self.price or self.seller_list):
             raise ValueError(f"rule {self.id} has no keywords, patterns, price or seller_list; it would never fire")
+        if self.max_edits and not self.keywords:
+            raise ValueError(f"rule {self.id} sets max_edits but has no keywords; edits apply to keywords only")
         return self
 
 

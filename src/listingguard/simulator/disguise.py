@@ -107,6 +107,74 @@ EASY: tuple[Disguise, ...] = (
 HARD: tuple[Disguise, ...] = (kanji_lookalike, misspelled)
 
 
+# -- evasions that passed the rules as written (docs/evasions.md) ------------------------------------------
+_LONG_VOWEL_LOOKALIKES = ("一", "－", "‐", "—")
+_PHONETIC = (("c", "k"), ("k", "c"), ("ph", "f"), ("y", "i"), ("i", "y"))
+
+
+def one_for_l(word: str, rng: random.Random) -> str:
+    """``rep1ica``: the digit 1 for an inner l (normalisation reads it both ways)."""
+    positions = [i for i, ch in enumerate(word) if ch.lower() == "l" and 0 < i < len(word) - 1]
+    if not positions:
+        return word
+    i = rng.choice(positions)
+    return word[:i] + "1" + word[i + 1 :]
+
+
+def inner_dot(word: str, rng: random.Random) -> str:
+    """``rep.lica``: a dot, asterisk or middle dot inside a Latin word."""
+    if not word.isascii():
+        return word
+    inner = [i for i in range(2, len(word) - 1) if word[i - 1].isalpha() and word[i].isalpha()]
+    if not inner:
+        return word
+    i = rng.choice(inner)
+    return word[:i] + rng.choice(".*·") + word[i:]
+
+
+def long_vowel_lookalike(word: str, rng: random.Random) -> str:
+    """``スーパーコピ一``: the kanji one, a hyphen or a dash for the long-vowel mark."""
+    if "ー" not in word:
+        return word
+    mark = rng.choice(_LONG_VOWEL_LOOKALIKES)
+    return word.replace("ー", mark) if rng.random() < 0.5 else word[::-1].replace("ー", mark, 1)[::-1]
+
+
+def joined(word: str, rng: random.Random) -> str:
+    """``supercopy``: the words of a phrase run together."""
+    return word.replace(" ", "")
+
+
+def phonetic(word: str, rng: random.Random) -> str:
+    """``replika``: one letter swapped for one that sounds alike (a rule with ``max_edits`` catches it).
+
+    Only in words of six letters or more: in shorter ones the swap makes another word (``fake``, ``face``).
+    """
+    if not word.isascii() or len(word) < 6:
+        return word
+    options = [(a, b) for a, b in _PHONETIC if a in word[1:]]
+    if not options:
+        return word
+    a, b = rng.choice(options)
+    i = word.index(a, 1)
+    return word[:i] + b + word[i + len(a) :]
+
+
+EVASIONS: tuple[Disguise, ...] = (one_for_l, inner_dot, long_vowel_lookalike, joined, phonetic)
+
+
+def evade(word: str, rng: random.Random) -> tuple[str, str]:
+    """Write ``word`` with one of :data:`EVASIONS` that changes it, in random order.
+
+    Returns the written word and the evasion's name (``plain`` when none applies, e.g. ``レプリカ``).
+    """
+    for fn in rng.sample(EVASIONS, k=len(EVASIONS)):
+        out = fn(word, rng)
+        if out != word:
+            return out, fn.__name__
+    return word, "plain"
+
+
 def disguise(word: str, rng: random.Random, *, hard_share: float) -> tuple[str, str]:
     """Disguise ``word``; ``hard_share`` is the chance of a disguise that normalisation cannot undo.
 

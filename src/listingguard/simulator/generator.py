@@ -8,6 +8,9 @@ run on this simulator. It is documented as synthetic everywhere it is used. What
 * decoys: benign listings that look risky (``toy gun``, ``gunmetal``, a stuffed kitten);
 * disguises (kana, width, leetspeak, spacing, emoji, look-alike characters), more of them as days pass;
 * new slang that appears on later days, so rules written on day 0 decay;
+* evasions that pass naive rules (``rep1ica``, ``rep.lica``, ``replika``, ``supercopy``, ``スーパーコピ一``) and
+  terse counterfeit listings without the templates' context (``NIKE スニーカー レプリカ`` at a low price),
+  beside as many terse benign listings, so a detector learns the words rather than the templates;
 * moderator label noise: some violations labelled fine, a few fine listings labelled as violations.
 
 Each record carries ``meta.sim`` with the ground truth (``truth``), the kind of listing and the disguise
@@ -64,6 +67,18 @@ class SimulationConfig:
         Multiplies every topic's prevalence (tests use a higher value to get positives quickly).
     first_day : int
         Index of the first simulated day (to continue a simulation).
+    evasion_share : float
+        Share of counterfeit violations whose term is written with an evasion (``disguise.EVASIONS``).
+    terse_share : float
+        Share of counterfeit violations written tersely: any brand of the category, the item and the term,
+        no description or one ordinary sentence, a price between 5% and 100% of the category median.
+    terse_benign_share : float
+        Share of benign listings written as tersely (brand and item, no description or one ordinary
+        sentence) and priced as used goods (15-100% of their price), so brevity and a low price alone
+        say nothing.
+
+    The last three draw from a random stream of their own, so every other listing of a day stays what it
+    was without them.
     """
 
     days: int = 30
@@ -76,6 +91,9 @@ class SimulationConfig:
     english_share: float = 0.3
     prevalence_scale: float = 1.0
     first_day: int = 0
+    evasion_share: float = 0.3
+    terse_share: float = 0.3
+    terse_benign_share: float = 0.03
 
 
 def disguise_rate(day: int) -> float:
@@ -95,6 +113,7 @@ class _DayGenerator:
         self.config = config
         self.day = day
         self.rng = random.Random(f"listingguard-sim:{config.seed}:{day}")
+        self.evasion_rng = random.Random(f"listingguard-sim-evasions:{config.seed}:{day}")
         self.topic_names = list(TOPICS)
         self.topic_weights = [TOPICS[t].prevalence * config.prevalence_scale for t in self.topic_names]
         self.decoy_topics = [t for t in self.topic_names if TOPICS[t].decoys]
@@ -110,10 +129,10 @@ class _DayGenerator:
     def round_price(self, price: float) -> float:
         return float(max(300, round(price / 10.0) * 10))
 
-    def brand_text(self, brand: str, lang: str) -> str:
+    def brand_text(self, brand: str, lang: str, rng: random.Random | None = None) -> str:
         b = catalog.BRANDS[brand]
         variants = b.ja if lang == "ja" else b.en
-        return self.rng.choice(variants)
+        return (rng or self.rng).choice(variants)
 
     def created_at(self) -> datetime:
         day = self.config.start + timedelta(days=self.day)
@@ -145,7 +164,18 @@ class _DayGenerator:
 
     # -- benign ----------------------------------------------------------------------------------------
     def benign(self) -> dict[str, Any]:
-        return self.benign_in(catalog.CATEGORIES[self.rng.choice(self.category_names)])
+        raw = self.benign_in(catalog.CATEGORIES[self.rng.choice(self.category_names)])
+        if self.evasion_rng.random() < self.config.terse_benign_share:
+            category = catalog.CATEGORIES[raw["category"]]
+            item = self.evasion_rng.choice(category.items_ja if raw["lang"] == "ja" else category.items_en)
+            brand = raw["brand"] or (self.evasion_rng.choice(category.brands) if category.brands else None)
+            words = [self.brand_text(brand, raw["lang"], self.evasion_rng) if brand else "", item]
+            # Used goods sold cheaply, so a low price and a missing description say nothing on their own.
+            price = self.round_price(raw["price"] * math.exp(self.evasion_rng.uniform(math.log(0.15), 0.0)))
+            raw.update(title=" ".join(w for w in words if w), description=self.terse_description(raw["lang"]))
+            raw["price"] = price
+            raw["extra"] = {**raw.get("extra", {}), "terse": True}
+        return raw
 
     def benign_in(self, category: catalog.Category) -> dict[str, Any]:
         rng = self.rng
@@ -261,6 +291,11 @@ class _DayGenerator:
             price = face * rng.uniform(1.02, 1.25)
         values.setdefault("face", f"{rng.choice((5000, 10000)):,}")
         title, description = self.violation_text(spec, lang, values, keywordless, condition)
+        evasion = ""
+        if topic_name == "counterfeit" and term:
+            title, description, price, brand, evasion = self.evasive(
+                category, lang, term, shown_term, title, description, price, brand
+            )
         return self.record(
             title=title,
             description=description,
@@ -272,8 +307,58 @@ class _DayGenerator:
             truth=[topic_name],
             kind="violation",
             lang=lang,
-            extra={"disguise": how, "term": term, "wave_day": wave_day, "keywordless": keywordless},
+            extra={
+                "disguise": how,
+                "term": term,
+                "wave_day": wave_day,
+                "keywordless": keywordless,
+                **({"evasion": evasion} if evasion else {}),
+            },
         )
+
+    def terse_description(self, lang: str) -> str:
+        """No description, or one ordinary sentence (from the evasion stream)."""
+        if self.evasion_rng.random() < 0.5:
+            return ""
+        return self.evasion_rng.choice(catalog.DESCRIPTION_JA if lang == "ja" else catalog.DESCRIPTION_EN)
+
+    def evasive(
+        self,
+        category: catalog.Category,
+        lang: str,
+        term: str,
+        shown_term: str,
+        title: str,
+        description: str,
+        price: float,
+        brand: str | None,
+    ) -> tuple[str, str, float, str | None, str]:
+        """Rewrite a counterfeit listing with an evasion of its term and/or tersely, from the evasion stream.
+
+        Returns title, description, price, brand and what was done (``""``: nothing).
+        """
+        rng = self.evasion_rng
+        done: list[str] = []
+        if rng.random() < self.config.evasion_share:
+            evaded, name = disguise.evade(term, rng)
+            if name != "plain":
+                title, description = title.replace(shown_term, evaded), description.replace(shown_term, evaded)
+                shown_term = evaded
+                done.append(name)
+        if rng.random() < self.config.terse_share:
+            brand = rng.choice(category.brands) if category.brands else brand
+            item = rng.choice(category.items_ja if lang == "ja" else category.items_en)
+            words = [self.brand_text(brand, lang, rng) if brand else "", item, shown_term]
+            if rng.random() < 0.3:
+                words.insert(0, words.pop())  # the term first
+            title = " ".join(w for w in words if w)
+            description = self.terse_description(lang)
+            # Mostly cheap, but not always: the words must carry the listing, not the price alone.
+            price = category.median_price * math.exp(rng.uniform(math.log(0.05), 0.0))
+            if rng.random() < 0.3:
+                brand = None
+            done.append("terse")
+        return title, description, price, brand, "+".join(done)
 
     def hidden_violation(self, spec: TopicSpec) -> dict[str, Any]:
         """A violation whose text reads like an ordinary listing: only the photos would show it."""

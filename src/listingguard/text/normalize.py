@@ -33,9 +33,21 @@ it ends):
 
 5. runs of three or more identical non-digit characters collapse to one (``niiiike``);
 6. three or more single characters separated by spaces or punctuation join (``n.i.k.e``, ``ナ イ キ``);
-7. digits and symbols used as letters become letters inside words that contain them between letters
+7. look-alikes of the katakana long-vowel mark after a katakana letter become ``ー``: the kanji ``一``, hyphens
+   and dashes (``スーパーコピ一``, ``ス－パ－コピ－``). Not before a kanji, a Latin letter or a digit, so
+   ``カード一枚``, ``ページ一覧`` and ``タイプ-a`` keep their meaning;
+8. a dot, middle dot, apostrophe, asterisk or underscore inside a Latin word is dropped (``rep.lica``,
+   ``rep*lica``, ``levi's``), while numbers such as ``3.5`` or ``no.1`` keep theirs;
+9. digits and symbols used as letters become letters inside words that contain them between letters
    (``n1ke``, ``l0uis v1tt0n``), while model numbers such as ``iphone13`` or ``ps5`` stay;
-8. whitespace collapses to single spaces and the ends are trimmed.
+10. whitespace collapses to single spaces and the ends are trimmed.
+
+Some digits stand for two letters: ``1`` is ``i`` in ``n1ke`` and ``l`` in ``rep1ica``; ``|`` is ``l`` or
+``i``. The canonical text takes the first reading (:data:`LEET_MAP`); :func:`normalize_readings` also
+returns the text with the other one (:data:`ALTERNATE_LEET`) when the text has such a character inside a
+word, and the rules scan both. Prices and model numbers are never read as letters in either reading: a
+digit becomes a letter only in a run of digits and symbols with a letter on each side (``b1ack``), never
+at the start or end of a word (``ps5``, ``iphone13``, ``1:1``) or in a number (``2,500``, ``3.5mm``).
 """
 
 from __future__ import annotations
@@ -45,10 +57,13 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import jaconv
 
-__all__ = ["NormalizedText", "normalize", "normalize_with_offsets"]
+__all__ = ["NormalizedText", "Reading", "normalize", "normalize_readings", "normalize_with_offsets"]
+
+Reading = Literal["primary", "alternate"]
 
 # Digits and symbols that sellers use as letters.
 LEET_MAP: dict[str, str] = {
@@ -66,6 +81,13 @@ LEET_MAP: dict[str, str] = {
     "|": "l",
     "€": "e",
 }
+
+# The other letter an ambiguous digit or symbol may stand for (``rep1ica``, ``a|bum``).
+ALTERNATE_LEET: dict[str, str] = {"1": "l", "|": "i"}
+
+# Look-alikes of the long-vowel mark ``ー`` (the kanji one, hyphens, dashes, minus); ``ｰ`` and ``⼀`` reach
+# these forms through NFKC.
+LONG_VOWEL_LOOKALIKES = "一-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 
 # Letters from other scripts that look like Latin ones (after case folding).
 CONFUSABLES: dict[str, str] = {
@@ -177,7 +199,13 @@ _LEET_CHARS = "".join(re.escape(c) for c in LEET_MAP)
 _LEET_TOKEN = re.compile(rf"[a-z{_LEET_CHARS}]*[a-z][{_LEET_CHARS}]+[a-z][a-z{_LEET_CHARS}]*")
 _LEET_HINT = re.compile(rf"[a-z][{_LEET_CHARS}]+[a-z]")
 _LEET_TRANSLATION = str.maketrans(LEET_MAP)
+_ALTERNATE_TRANSLATION = str.maketrans({**LEET_MAP, **ALTERNATE_LEET})
+_AMBIGUOUS = re.compile("[" + re.escape("".join(ALTERNATE_LEET)) + "]")
 _WHITESPACE = re.compile(r"\s+")
+_KATAKANA = "\u30a1-\u30fa\u30fc"
+_KANJI = "\u3005\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_LONG_VOWEL = re.compile(rf"(?<=[{_KATAKANA}])[{re.escape(LONG_VOWEL_LOOKALIKES)}](?![{_KANJI}a-z0-9])")
+_INNER_PUNCT = re.compile(rf"(?<=[a-z])[.\u00b7\u2022\u2027\u2219'*_]+(?=[{_LEET_CHARS}]*[a-z])")
 
 
 def _repeat_replacement(match: re.Match[str]) -> str:
@@ -191,11 +219,15 @@ def _spelled_replacement(match: re.Match[str]) -> str:
     return text if joined.isdigit() else joined
 
 
-def _leet_replacement(match: re.Match[str]) -> str:
+def _leet_replacement(match: re.Match[str], translation: dict[int, str] = _LEET_TRANSLATION) -> str:
     token = match.group(0)
     if sum(c.isalpha() for c in token) < 2:
         return token
-    return token.translate(_LEET_TRANSLATION)
+    return token.translate(translation)
+
+
+def _alternate_leet_replacement(match: re.Match[str]) -> str:
+    return _leet_replacement(match, _ALTERNATE_TRANSLATION)
 
 
 def _stage_a(text: str) -> str:
@@ -208,15 +240,33 @@ def _stage_a(text: str) -> str:
     return tables.mapped.sub(tables.translate_run, text)
 
 
-def _stage_b(text: str) -> str:
+def _stage_b(text: str, alternate: bool = False) -> tuple[str, bool]:
+    """One pass of stage B; also says whether a digit or symbol with two readings was read as a letter."""
     # Each regular expression is guarded by a cheaper search: most listings need none of them.
     if _REPEAT.search(text):
         text = _REPEAT.sub(_repeat_replacement, text)
     if _SPELLED_HINT.search(text):
         text = _SPELLED.sub(_spelled_replacement, text)
+    if _LONG_VOWEL.search(text):
+        text = _LONG_VOWEL.sub("ー", text)
+    if _INNER_PUNCT.search(text):
+        text = _INNER_PUNCT.sub("", text)
+    ambiguous = False
     if _LEET_HINT.search(text):
-        text = _LEET_TOKEN.sub(_leet_replacement, text)
-    return " ".join(text.split())
+        before = text
+        text = _LEET_TOKEN.sub(_alternate_leet_replacement if alternate else _leet_replacement, before)
+        ambiguous = text != before and _AMBIGUOUS.search(before) is not None
+    return " ".join(text.split()), ambiguous
+
+
+def _stage_b_until_fixed(text: str, alternate: bool = False) -> tuple[str, bool]:
+    ambiguous = False
+    while True:
+        again, seen = _stage_b(text, alternate)
+        ambiguous = ambiguous or seen
+        if again == text:
+            return text, ambiguous
+        text = again
 
 
 def normalize(text: str) -> str:
@@ -225,12 +275,22 @@ def normalize(text: str) -> str:
     Never raises for any ``str`` (including lone surrogates from broken input), and
     ``normalize(normalize(s)) == normalize(s)``.
     """
-    text = _stage_a(text)
-    while True:
-        again = _stage_b(text)
-        if again == text:
-            return text
-        text = again
+    return _stage_b_until_fixed(_stage_a(text))[0]
+
+
+def normalize_readings(text: str) -> tuple[str, str | None]:
+    """The canonical form and, when it differs, the form with the other reading of ambiguous digits.
+
+    ``normalize_readings("rep1ica") == ("repiica", "replica")``; ``normalize_readings("n1ke")`` is
+    ``("nike", "nlke")``; a text without such a digit inside a word gets ``(normalize(text), None)``. The
+    second pass runs only for those texts, so this costs what :func:`normalize` costs for almost all.
+    """
+    stage_a = _stage_a(text)
+    primary, ambiguous = _stage_b_until_fixed(stage_a)
+    if not ambiguous:
+        return primary, None
+    alternate = _stage_b_until_fixed(stage_a, alternate=True)[0]
+    return primary, (alternate if alternate != primary else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +419,7 @@ def _tracked_stage_a(tracked: _Tracked) -> _Tracked:
     return tracked.sub(tables.mapped, lambda m: [(ch.translate(tables.table), i) for i, ch in enumerate(m.group(0))])
 
 
-def _tracked_stage_b(tracked: _Tracked) -> _Tracked:
+def _tracked_stage_b(tracked: _Tracked, alternate: bool = False) -> _Tracked:
     def repeat(match: re.Match[str]) -> list[tuple[str, int]]:
         out = _repeat_replacement(match)
         if out == match.group(0):
@@ -375,7 +435,10 @@ def _tracked_stage_b(tracked: _Tracked) -> _Tracked:
         return [(ch, i) for i, ch in enumerate(text) if not _SEPARATOR_CHARS.fullmatch(ch)]
 
     tracked = tracked.sub(_SPELLED, spelled)
-    tracked = tracked.sub(_LEET_TOKEN, lambda m: list(zip(_leet_replacement(m), range(len(m.group(0))), strict=True)))
+    tracked = tracked.sub(_LONG_VOWEL, lambda m: [("ー", 0)])
+    tracked = tracked.sub(_INNER_PUNCT, lambda m: [])
+    leet = _alternate_leet_replacement if alternate else _leet_replacement
+    tracked = tracked.sub(_LEET_TOKEN, lambda m: list(zip(leet(m), range(len(m.group(0))), strict=True)))
     tracked = tracked.sub(_WHITESPACE, lambda m: [(" ", 0)])
     text = tracked.text
     lead = len(text) - len(text.lstrip())
@@ -384,14 +447,17 @@ def _tracked_stage_b(tracked: _Tracked) -> _Tracked:
 
 
 @functools.lru_cache(maxsize=4096)
-def normalize_with_offsets(text: str) -> NormalizedText:
+def normalize_with_offsets(text: str, reading: Reading = "primary") -> NormalizedText:
     """Normalise ``text`` like :func:`normalize` and record where each output character came from.
 
+    With ``reading="alternate"`` the text is the second reading of :func:`normalize_readings` (ambiguous
+    digits read as their other letter), for hits the rules found only there.
     Cached: rule spans and model explanations of the same listing ask for the same fields.
     """
+    alternate = reading == "alternate"
     tracked = _tracked_stage_a(_Tracked.of(text))
     while True:
-        again = _tracked_stage_b(tracked)
+        again = _tracked_stage_b(tracked, alternate)
         if again.text == tracked.text:
             break
         tracked = again
