@@ -50,7 +50,13 @@ TARGETS = {
     # the review tests need tests/conftest.py and a trained model, cached across the mutants (see env)
     "review": Target(
         ("review/service.py",),
-        ("tests/review/test_claim_token.py", "tests/review/test_service.py", "tests/review/test_mutants.py", "-k", "sqlite"),
+        (
+            "tests/review/test_claim_token.py",
+            "tests/review/test_service.py",
+            "tests/review/test_mutants.py",
+            "-k",
+            "sqlite",
+        ),
         conftest=True,
     ),
 }

@@ -263,6 +263,34 @@ def test_the_backtest_page_shows_the_verdict_and_the_tasks_behind_it(
         tasks = client.get(f"/backtests/{backtest_id}/tasks?stratum=disagree")
         assert tasks.status_code == 200 and "disagree" in tasks.text
         assert client.get(f"/backtests/{backtest_id}/tasks?stratum=nope").status_code == 422
+        # every number of the per-topic table links to the tasks it counts: one topic, one set
+        with session_scope(engine) as session:
+            row = service.get(session, backtest_id=backtest_id)
+            topics = list(row.topics)
+            items = session.scalars(
+                select(BacktestItem).where(BacktestItem.backtest_id == backtest_id, BacktestItem.sampled)
+            ).all()
+            masks = [(i.matched_mask, i.production_mask) for i in items]
+        for topic in topics:
+            for name in ("candidate_only", "production_only", "candidate", "production"):
+                assert f"/backtests/{backtest_id}/tasks?topic={topic}&amp;set={name}" in page.text
+        seen = 0
+        for j, topic in enumerate(topics):
+            bit = 1 << j
+            expected = {
+                "candidate_only": sum(1 for m, p in masks if m & bit and not p & bit),
+                "production_only": sum(1 for m, p in masks if p & bit and not m & bit),
+                "candidate": sum(1 for m, _ in masks if m & bit),
+            }
+            for name, count in expected.items():
+                listed = client.get(f"/backtests/{backtest_id}/tasks?topic={topic}&set={name}")
+                assert listed.status_code == 200 and f"flagged by {name.replace('_', ' ')}" in listed.text
+                assert listed.text.count("<tr><td>") == count, (topic, name)
+                seen += count
+        assert seen > 0  # the window has disagreements, so some cell has tasks behind it
+        assert client.get(f"/backtests/{backtest_id}/tasks?topic=nope&set=both").status_code == 422
+        assert client.get(f"/backtests/{backtest_id}/tasks?topic={topics[0]}").status_code == 422
+        assert client.get(f"/backtests/{backtest_id}/tasks?topic={topics[0]}&set=all").status_code == 422
         assert client.get("/backtests/99999").status_code == 404
         assert f'href="/backtests/{backtest_id}"' in client.get("/backtests").text
 

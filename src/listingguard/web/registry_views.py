@@ -121,7 +121,10 @@ def backtest_page(backtest_id: BacktestId, request: Request, db_session: DbSessi
         nav="models",
         r=data,
         img=lambda name: f"/backtests/{backtest_id}/{name}.png",
-        tasks_url=lambda stratum: f"/backtests/{backtest_id}/tasks" + (f"?stratum={stratum}" if stratum else ""),
+        tasks_url=lambda stratum="", topic="", set="": (
+            f"/backtests/{backtest_id}/tasks"
+            + (f"?stratum={stratum}" if stratum else f"?topic={topic}&set={set}" if topic else "")
+        ),
     )
 
 
@@ -132,6 +135,22 @@ def backtest_plot(backtest_id: BacktestId, name: str, db_session: DbSession, use
     return Response(backtest_plots.render(_report(db_session, backtest_id), name), media_type="image/png")
 
 
+# a set of the per-topic table -> (flagged by the candidate at matched volume, flagged by production);
+# None: either way
+SETS: dict[str, tuple[bool | None, bool | None]] = {
+    "candidate_only": (True, False),
+    "production_only": (False, True),
+    "both": (True, True),
+    "neither": (False, False),
+    "candidate": (True, None),
+    "production": (None, True),
+}
+
+
+def _in_set(wanted: tuple[bool | None, bool | None], candidate: bool, production: bool) -> bool:
+    return wanted[0] in (None, candidate) and wanted[1] in (None, production)
+
+
 @router.get("/backtests/{backtest_id}/tasks")
 def backtest_tasks(
     backtest_id: BacktestId,
@@ -139,12 +158,27 @@ def backtest_tasks(
     db_session: DbSession,
     user: WebLead,
     stratum: str = Query("", max_length=32),
+    topic: str = Query("", max_length=64),
+    flagged_by: str = Query("", alias="set", max_length=32),
 ) -> HTMLResponse:
-    """The evaluation tasks behind a number: each with its stratum, inclusion probability and decision."""
+    """The evaluation tasks behind a number: each with its stratum, inclusion probability and decision.
+
+    ``topic`` with ``set`` narrows them to the listings one cell of the per-topic table counts: flagged
+    for that topic by the candidate at matched volume only (``candidate_only``), by production only, by
+    both, by neither (the exploration sample), or by one model whatever the other did (``candidate``,
+    ``production``: the tasks behind each model's precision).
+    """
     row = backtest_service.get(db_session, backtest_id=backtest_id)
     codes = {design.stratum_name(c): c for c in range(-1, 2 + design.EXPLORE_STRATA)}
     if stratum and stratum not in codes:
         raise Invalid(f"unknown stratum {stratum!r}; one of {', '.join(codes)}")
+    if topic and topic not in row.topics:
+        raise Invalid(f"unknown topic {topic!r} for backtest {row.id}; one of {', '.join(row.topics)}")
+    if flagged_by and flagged_by not in SETS:
+        raise Invalid(f"unknown set {flagged_by!r}; one of {', '.join(SETS)}")
+    if bool(topic) != bool(flagged_by):
+        raise Invalid("give `topic` and `set` together (e.g. ?topic=drugs&set=candidate_only)")
+    bit = 1 << row.topics.index(topic) if topic else 0
     query = (
         select(BacktestItem, ReviewTask, Decision)
         .join(ReviewTask, ReviewTask.id == BacktestItem.task_id)
@@ -164,5 +198,16 @@ def backtest_tasks(
             "verdict": None if decision is None else ("ok" if decision.ok else ", ".join(decision.topics)),
         }
         for item, task, decision in db_session.execute(query).all()
+        if not bit or _in_set(SETS[flagged_by], bool(item.matched_mask & bit), bool(item.production_mask & bit))
     ]
-    return render(request, "backtest_tasks.html", user=user, nav="models", backtest=row, tasks=tasks, stratum=stratum)
+    return render(
+        request,
+        "backtest_tasks.html",
+        user=user,
+        nav="models",
+        backtest=row,
+        tasks=tasks,
+        stratum=stratum,
+        topic=topic,
+        flagged_by=flagged_by.replace("_", " "),
+    )
