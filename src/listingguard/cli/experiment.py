@@ -75,8 +75,16 @@ def plan(
     from listingguard.evaluation.experiments import plan as planning
 
     scenario = _scenario(
-        prevalence=prevalence, per_day=per_day, overlap=overlap, recall_a=recall, lift=effect, alpha=alpha,
-        power=power, looks=looks, spending=spending, futility=futility,
+        prevalence=prevalence,
+        per_day=per_day,
+        overlap=overlap,
+        recall_a=recall,
+        lift=effect,
+        alpha=alpha,
+        power=power,
+        looks=looks,
+        spending=spending,
+        futility=futility,
     )
     try:
         result = planning.plan(scenario)
@@ -86,14 +94,30 @@ def plan(
         _emit(result.to_dict())
         return
     table = compact_table(
-        "design", "events/day", "B share", "fixed n", "max n", "looks", "max days", "mean days", "mean days H0",
-        "power", title=f"Paired experiment vs 50/50 split (+{effect:.0%} recall, α={alpha}, power {power})",
+        "design",
+        "events/day",
+        "B share",
+        "fixed n",
+        "max n",
+        "looks",
+        "max days",
+        "mean days",
+        "mean days H0",
+        "power",
+        title=f"Paired experiment vs 50/50 split (+{effect:.0%} recall, α={alpha}, power {power})",
     )
     for row in (result.paired, result.split):
         table.add_row(
-            row.name, f"{row.events_per_day:,.1f}", f"{row.p1:.3f}", f"{row.fixed_events:,.0f}",
-            f"{row.max_events:,.0f}", str(len(row.look_days)), f"{row.max_days:.1f}", f"{row.expected_days:.2f}",
-            f"{row.expected_days_null:.2f}", f"{row.power:.3f}",
+            row.name,
+            f"{row.events_per_day:,.1f}",
+            f"{row.p1:.3f}",
+            f"{row.fixed_events:,.0f}",
+            f"{row.max_events:,.0f}",
+            str(len(row.look_days)),
+            f"{row.max_days:.1f}",
+            f"{row.expected_days:.2f}",
+            f"{row.expected_days_null:.2f}",
+            f"{row.power:.3f}",
         )
     console.print(table)
     console.print(f"speed-up (expected days, split / paired): [bold]{result.speedup:.1f}×[/]")
@@ -107,7 +131,9 @@ def simulate(
     overlap: Overlap,
     runs: Annotated[int, typer.Option("--runs", min=1, max=200_000, help="Experiments to simulate per design.")],
     seed: Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1, help="Seed of the simulation.")] = 0,
-    aa: Annotated[bool, typer.Option("--aa", help="A/A: the arms are identical; report the false-positive rate.")] = False,
+    aa: Annotated[
+        bool, typer.Option("--aa", help="A/A: the arms are identical; report the false-positive rate.")
+    ] = False,
     effect: Effect = 0.10,
     recall: RecallA = 0.6,
     alpha: Alpha = 0.05,
@@ -123,8 +149,16 @@ def simulate(
     from listingguard.evaluation.experiments import simulate as simulation
 
     scenario = _scenario(
-        prevalence=prevalence, per_day=per_day, overlap=overlap, recall_a=recall, lift=effect, alpha=alpha,
-        power=power, looks=None, spending=spending, futility=futility,
+        prevalence=prevalence,
+        per_day=per_day,
+        overlap=overlap,
+        recall_a=recall,
+        lift=effect,
+        alpha=alpha,
+        power=power,
+        looks=None,
+        spending=spending,
+        futility=futility,
     )
     try:
         result = simulation.compare(scenario, runs=runs, seed=seed, aa=aa)
@@ -136,14 +170,25 @@ def simulate(
         return
     title = "A/A (no effect)" if aa else f"+{effect:.0%} recall"
     table = compact_table(
-        "design", "median days", "mean days", "p90 days", "max days", "B better", "A better",
+        "design",
+        "median days",
+        "mean days",
+        "p90 days",
+        "max days",
+        "B better",
+        "A better",
         title=f"{runs:,} simulated experiments per design, daily looks, {title}",
     )
     for name in ("paired", "split"):
-        s = out[name]
+        s: dict[str, Any] = out[name]  # type: ignore[assignment]
         table.add_row(
-            name, f"{s['median_days']:g}", f"{s['mean_days']:.2f}", f"{s['p90_days']:g}", str(s["max_days"]),
-            f"{s['b_better']:.3f}", f"{s['a_better']:.3f}",
+            name,
+            f"{s['median_days']:g}",
+            f"{s['mean_days']:.2f}",
+            f"{s['p90_days']:g}",
+            str(s["max_days"]),
+            f"{s['b_better']:.3f}",
+            f"{s['a_better']:.3f}",
         )
     console.print(table)
     console.print(f"speed-up (median days, split / paired): [bold]{out['speedup']:.1f}×[/]")

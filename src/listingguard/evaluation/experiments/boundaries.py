@@ -319,10 +319,7 @@ def _design(fractions: tuple[float, ...], alpha: float, power: float, spending: 
     fixed = float(stats.norm.isf(alpha / 2) + stats.norm.isf(beta))
 
     def shortfall(drift: float) -> float:
-        if futility:
-            lower = futility_bounds(t, efficacy, drift=drift, beta=beta, spending=spending)
-        else:
-            lower = -efficacy
+        lower = futility_bounds(t, efficacy, drift=drift, beta=beta, spending=spending) if futility else -efficacy
         up, _ = stopping_probabilities(t, efficacy, lower, drift)
         return float(np.sum(up)) - power
 

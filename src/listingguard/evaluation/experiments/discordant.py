@@ -37,9 +37,7 @@ def exact_p_value(n_b: int, n_a: int) -> float:
     return float(min(1.0, 2.0 * stats.binom.cdf(min(n_b, n_a), n, 0.5)))
 
 
-def z_statistic(
-    n_b: npt.ArrayLike, n_a: npt.ArrayLike, p0: npt.ArrayLike = 0.5
-) -> FloatArray:
+def z_statistic(n_b: npt.ArrayLike, n_a: npt.ArrayLike, p0: npt.ArrayLike = 0.5) -> FloatArray:
     """(n_B − n·p0) / √(n·p0·(1 − p0)), elementwise; 0 where n = 0. Positive favours B."""
     b = np.asarray(n_b, dtype=np.float64)
     n = b + np.asarray(n_a, dtype=np.float64)

@@ -42,7 +42,9 @@ def log_likelihood_ratio(n_b: npt.ArrayLike, n_a: npt.ArrayLike, *, a: float) ->
     return np.asarray(value, dtype=np.float64)
 
 
-def harm_crossed(n_b: npt.ArrayLike, n_a: npt.ArrayLike, *, alpha: float = 0.05, a: float = 5.0) -> npt.NDArray[np.bool_]:
+def harm_crossed(
+    n_b: npt.ArrayLike, n_a: npt.ArrayLike, *, alpha: float = 0.05, a: float = 5.0
+) -> npt.NDArray[np.bool_]:
     """Whether the guardrail fires at these (cumulative) counts: Λ_n ≥ 1/α and n_B < n_A."""
     b = np.asarray(n_b)
     c = np.asarray(n_a)
@@ -60,8 +62,13 @@ class GuardrailState:
     harm: bool
 
     def to_dict(self) -> dict[str, object]:
-        return {"n_b": self.n_b, "n_a": self.n_a, "log_lr": round(self.log_lr, 4), "p_value": self.p_value,
-                "harm": self.harm}
+        return {
+            "n_b": self.n_b,
+            "n_a": self.n_a,
+            "log_lr": round(self.log_lr, 4),
+            "p_value": self.p_value,
+            "harm": self.harm,
+        }
 
 
 def track(outcomes: npt.ArrayLike, *, alpha: float = 0.05, a: float = 5.0) -> GuardrailState:

@@ -132,7 +132,9 @@ class DesignPlan:
         out = {k: v for k, v in asdict(self).items() if k != "design"}
         out["max_days"] = self.max_days
         out["design"] = self.design.to_dict()
-        return _rounded(out)
+        rounded = _rounded(out)
+        assert isinstance(rounded, dict)
+        return rounded
 
 
 def _rounded(value: object) -> object:
@@ -154,8 +156,13 @@ def plan_design(scenario: Scenario, name: DesignName) -> DesignPlan:
 
     def make(looks: int) -> Design:
         fractions = np.arange(1, looks + 1) / looks
-        return design(fractions, alpha=scenario.alpha, power=scenario.power, spending=scenario.spending,
-                      futility=scenario.futility)
+        return design(
+            fractions,
+            alpha=scenario.alpha,
+            power=scenario.power,
+            spending=scenario.spending,
+            futility=scenario.futility,
+        )
 
     if scenario.looks is None:  # daily looks: the fewest whole days that hold the inflated sample
         days = max(1, math.ceil(n_fixed / s.per_day))

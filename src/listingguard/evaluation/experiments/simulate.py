@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from listingguard.evaluation.experiments.discordant import z_statistic
 from listingguard.evaluation.experiments.guardrail import harm_crossed
-from listingguard.evaluation.experiments.plan import DesignName, DesignPlan, Scenario, plan_design
+from listingguard.evaluation.experiments.plan import DESIGNS, DesignName, DesignPlan, Scenario, plan_design
 
 IntArray = npt.NDArray[np.int64]
 
@@ -107,7 +107,9 @@ def simulate_design(
     stopped[:, -1] = True
     first = np.argmax(stopped, axis=1)
     rows = np.arange(runs)
-    decision = np.where(above[rows, first], B_BETTER, np.where(z[rows, first] <= -upper[0, first], A_BETTER, NO_DECISION))
+    decision = np.where(
+        above[rows, first], B_BETTER, np.where(z[rows, first] <= -upper[0, first], A_BETTER, NO_DECISION)
+    )
     guardrail = None
     if the_plan.name == "paired":
         fired = harm_crossed(cum_b, cum_a, alpha=scenario.alpha)
@@ -152,7 +154,7 @@ def compare(scenario: Scenario, *, runs: int, seed: int, aa: bool = False) -> Co
     """Simulate both designs, planned for the scenario's effect; with ``aa`` the arms are identical."""
     scenario.check()
     rng = np.random.default_rng(seed)
-    plans = {name: plan_design(scenario, name) for name in ("paired", "split")}
+    plans: dict[DesignName, DesignPlan] = {name: plan_design(scenario, name) for name in DESIGNS}
     effect = 0.0 if aa else scenario.lift
     paired = simulate_design(scenario, plans["paired"], runs=runs, rng=rng, effect=effect)
     split = simulate_design(scenario, plans["split"], runs=runs, rng=rng, effect=effect)
