@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from listingguard.cli import backtest, data, demo, models, policy, registry, review, server, users
+from listingguard.cli import backtest, data, demo, experiment, models, policy, registry, review, server, users
 
 app = typer.Typer(
     name="listingguard",
@@ -32,6 +32,7 @@ app.command("simulate-reviewers")(review.simulate_reviewers)
 app.add_typer(users.app, name="users")
 app.add_typer(registry.app, name="models")
 app.add_typer(backtest.app, name="backtest")
+app.add_typer(experiment.app, name="experiment")
 
 
 def main() -> None:
