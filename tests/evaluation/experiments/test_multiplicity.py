@@ -17,6 +17,17 @@ def test_holm_step_down() -> None:
         multiplicity.holm({"a": 1.5})
 
 
+def test_holm_is_statsmodels_holm() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(3)
+    for row in rng.random((10, 8)) ** 3:
+        ours = multiplicity.holm(dict(enumerate(row)), alpha=0.05)
+        rejected, adjusted, _, _ = multipletests(row, alpha=0.05, method="holm")
+        assert [v.adjusted for v in ours.values()] == pytest.approx(list(adjusted))
+        assert [v.rejected for v in ours.values()] == list(rejected)
+
+
 def test_family_wise_error_under_the_global_null() -> None:
     # Holm rejects some topic exactly when the smallest p-value is at most alpha/m; checked on a few rows
     # (statsmodels' multipletests runs gc.collect() on every call), then the family-wise error on many.

@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
-from statsmodels.stats.proportion import proportion_confint
+
+from listingguard.evaluation.metrics import wilson
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -67,8 +68,8 @@ def precision(confirmed: int, reviewed: int, *, alpha: float = 0.05) -> Precisio
         raise ValueError("confirmed must be between 0 and reviewed")
     if reviewed == 0:
         return Precision(0, 0, None, None, None)
-    low, high = proportion_confint(confirmed, reviewed, alpha=alpha, method="wilson")
-    return Precision(confirmed, reviewed, confirmed / reviewed, float(low), float(high))
+    rate = wilson(confirmed, reviewed, alpha=alpha)
+    return Precision(confirmed, reviewed, confirmed / reviewed, rate.low, rate.high)
 
 
 @dataclass(frozen=True, slots=True)
