@@ -9,11 +9,22 @@ from sqlalchemy import create_engine, text
 
 from listingguard.db import get_engine, session_factory
 from listingguard.deps import get_db_session
+from listingguard.state import AppState
 
 
 def fake_request(engine) -> SimpleNamespace:
-    state = SimpleNamespace(sessionmaker=session_factory(engine), finish_limiter=anyio.CapacityLimiter(4))
-    return SimpleNamespace(app=SimpleNamespace(state=state))
+    """Stands in for the request: ``state.app_state`` reads an app's typed state (only the session's parts)."""
+    state = AppState(
+        settings=None,  # type: ignore[arg-type]
+        engine=engine,
+        sessionmaker=session_factory(engine),
+        deployments=None,  # type: ignore[arg-type]
+        group_commit=None,  # type: ignore[arg-type]
+        finish_limiter=anyio.CapacityLimiter(4),
+        token_cache=None,  # type: ignore[arg-type]
+        health_probe=None,  # type: ignore[arg-type]
+    )
+    return SimpleNamespace(state=SimpleNamespace(listingguard=state))
 
 
 def test_a_cancelled_request_still_returns_its_connection(database_url: str) -> None:
